@@ -1,0 +1,67 @@
+"""Content-addressed attachment store on the local filesystem.
+
+Bytes are kept under ``root/ab/cd/<sha256>``: the same file attached twice is stored once, and
+the path is derivable from the hash alone, which is what lets a pure normalizer name an
+attachment's ``uri`` before the bytes are written (see ``NormalizeContext.attachment_uri``).
+Writes go to a temporary file first and are renamed into place, so a crash never leaves a
+half-written attachment under its final name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class StoredBlob:
+    sha256: str
+    size: int
+    uri: str
+    path: Path
+
+
+class AttachmentStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @property
+    def base_uri(self) -> str:
+        return self.root.resolve().as_uri()
+
+    def path_for(self, sha256: str) -> Path:
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def put(self, data: bytes) -> StoredBlob:
+        return self.put_stream([data])
+
+    def put_stream(self, chunks: Iterable[bytes]) -> StoredBlob:
+        """Store a stream of chunks without holding it in memory; returns where it is kept."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        size = 0
+        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                for chunk in chunks:
+                    digest.update(chunk)
+                    size += len(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            sha = digest.hexdigest()
+            final = self.path_for(sha)
+            final.parent.mkdir(parents=True, exist_ok=True)
+            if final.exists():
+                os.unlink(tmp)
+            else:
+                os.replace(tmp, final)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+        return StoredBlob(sha256=sha, size=size, uri=final.resolve().as_uri(), path=final)

@@ -1,0 +1,238 @@
+"""The report record, version 1: the contract in ``shared/contracts/report-record.md``.
+
+This model is the single source of truth in code. ``schema/report.v1.json`` is generated from it
+(``python -m normalizers.record > schema/report.v1.json``) and a test fails when they differ, so
+downstream consumers can rely on the committed schema.
+
+Validation here is a last line of defence, not the place where extraction happens: normalizers
+are expected to hand over E.164 phones and masked NIKs already, but the record refuses anything
+that would break the contract (a naive datetime, an unmasked 16-digit NIK in ``text``, an id that
+does not match ``channel.name`` and ``external_id``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    model_validator,
+)
+
+#: Fixed namespace for report ids. Changing it would change every id ever issued: never do it.
+REPORT_NAMESPACE = uuid.UUID("5c0f3a52-6c1e-5d0b-9a8e-3d5f2a1b7c40")
+
+_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+_NIK_MASKED = re.compile(r"^\d{4}\*{8}\d{4}$")
+# Sixteen digits standing alone (optionally grouped by spaces, dots or dashes in fours) are
+# treated as a NIK for masking purposes: privacy errs on the side of masking.
+_NIK_IN_TEXT = re.compile(r"(?<![\d*])(\d{4})([ .-]?)(\d{4})\2(\d{4})\2(\d{4})(?![\d*])")
+
+
+class ChannelKind(StrEnum):
+    """The media a report can come from (contract: ``channel.kind``)."""
+
+    EMAIL = "email"
+    TWITTER = "twitter"
+    FACEBOOK = "facebook"
+    INSTAGRAM = "instagram"
+    TRANSCRIPT = "transcript"
+    FORM = "form"
+    SMS = "sms"
+    WEB = "web"
+    WHATSAPP = "whatsapp"
+    CSV = "csv"
+
+
+class Severity(StrEnum):
+    """SP4N-LAPOR! weight of a complaint."""
+
+    RINGAN = "ringan"
+    SEDANG = "sedang"
+    BERAT = "berat"
+
+
+def report_id(channel_name: str, external_id: str) -> uuid.UUID:
+    """The deterministic id of a report: the idempotency key in the queue and the store."""
+    return uuid.uuid5(REPORT_NAMESPACE, f"{channel_name}:{external_id}")
+
+
+def mask_nik(nik: str) -> str:
+    """Mask a 16-digit NIK: first 4 and last 4 digits kept, the 8 between replaced by ``*``."""
+    digits = re.sub(r"\D", "", nik)
+    if len(digits) != 16:
+        raise ValueError("a NIK has exactly 16 digits")
+    return f"{digits[:4]}{'*' * 8}{digits[-4:]}"
+
+
+def mask_niks_in_text(text: str) -> str:
+    """Mask every 16-digit run in ``text`` (grouped or not) as the contract's NIK rule says."""
+    return _NIK_IN_TEXT.sub(lambda m: f"{m.group(1)}{'*' * 8}{m.group(5)}", text)
+
+
+def _utc(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("datetime must carry a timezone (naive datetimes are ambiguous)")
+    return value.astimezone(UTC)
+
+
+def _rfc3339(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+UtcDatetime = Annotated[
+    datetime,
+    AfterValidator(_utc),
+    PlainSerializer(_rfc3339, return_type=str, when_used="json"),
+]
+
+
+def _e164(value: str | None) -> str | None:
+    if value is not None and not _E164.match(value):
+        raise ValueError("phone must be in E.164 form, e.g. +6281234567890")
+    return value
+
+
+def _nik_masked(value: str | None) -> str | None:
+    if value is not None and not _NIK_MASKED.match(value):
+        raise ValueError("nik_masked must be 4 digits, 8 '*', 4 digits (use mask_nik())")
+    return value
+
+
+def _lower(value: str | None) -> str | None:
+    return value.strip().lower() if value is not None else None
+
+
+def _clean_text(value: str) -> str:
+    value = unicodedata.normalize("NFC", value)
+    value = re.sub(r"[ \t\u00a0]+", " ", value)
+    value = re.sub(r" *\n *", "\n", value)
+    value = re.sub(r"\n{3,}", "\n\n", value).strip()
+    if not value:
+        raise ValueError("text is empty after cleaning: reject the message instead")
+    return mask_niks_in_text(value)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Channel(_Strict):
+    kind: ChannelKind
+    name: Annotated[str, Field(min_length=1)]
+
+
+class Reporter(_Strict):
+    name: str | None = None
+    email: Annotated[str | None, AfterValidator(_lower)] = None
+    phone: Annotated[str | None, AfterValidator(_e164)] = None
+    handle: str | None = None
+    address: str | None = None
+    nik_masked: Annotated[str | None, AfterValidator(_nik_masked)] = None
+
+
+class Location(_Strict):
+    text: str | None = None
+    village: str | None = None
+    district: str | None = None
+    regency: str | None = None
+    province: str | None = None
+    lat: Annotated[float | None, Field(ge=-90, le=90)] = None
+    lon: Annotated[float | None, Field(ge=-180, le=180)] = None
+
+
+class Attachment(_Strict):
+    filename: str
+    content_type: str
+    size: Annotated[int, Field(ge=0)]
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    uri: str
+
+
+class RawRef(_Strict):
+    uri: str
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+class Report(_Strict):
+    """One complaint, as every channel produces it after normalization."""
+
+    schema_version: Literal["1"] = "1"
+    id: uuid.UUID = Field(
+        default=None,  # type: ignore[assignment]  # filled in by the validator below
+        description='UUIDv5 of "{channel.name}:{external_id}" under the project namespace',
+    )
+    channel: Channel
+    external_id: Annotated[str, Field(min_length=1)]
+    received_at: UtcDatetime
+    ingested_at: UtcDatetime
+    reporter: Reporter = Field(default_factory=Reporter)
+    subject: str | None = None
+    text: Annotated[str, AfterValidator(_clean_text)]
+    language: Annotated[str | None, Field(pattern=r"^[a-z]{2}$")] = None
+    location: Location = Field(default_factory=Location)
+    occurred_at: UtcDatetime | None = None
+    attachments: list[Attachment] = Field(default_factory=list)
+    category: str | None = None
+    severity: Severity | None = None
+    due_at: UtcDatetime | None = None
+    in_reply_to: str | None = None
+    signature_present: bool | None = None
+    confidence: Annotated[float, Field(ge=0.0, le=1.0)] = 1.0
+    raw: RawRef
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_id(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("id") is None:
+            channel = data.get("channel")
+            name = channel.get("name") if isinstance(channel, dict) else getattr(channel, "name", None)
+            ext = data.get("external_id")
+            if isinstance(name, str) and isinstance(ext, str):
+                data = {**data, "id": report_id(name, ext)}
+        return data
+
+    @model_validator(mode="after")
+    def _check_id(self) -> Report:
+        expected = report_id(self.channel.name, self.external_id)
+        if self.id != expected:
+            raise ValueError(
+                f"id {self.id} does not match channel.name and external_id (expected {expected})"
+            )
+        return self
+
+    def to_json(self) -> str:
+        """The wire form: what the queue carries and ``aduan normalize`` prints."""
+        return self.model_dump_json()
+
+    @classmethod
+    def from_json(cls, data: str | bytes) -> Report:
+        return cls.model_validate_json(data)
+
+
+def json_schema() -> dict[str, Any]:
+    """The published JSON Schema of the record (what consumers validate against)."""
+    schema = Report.model_json_schema(mode="serialization")
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["$id"] = "https://github.com/aduan/aduan/schema/report.v1.json"
+    return schema
+
+
+def json_schema_text() -> str:
+    return json.dumps(json_schema(), indent=2, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover - regeneration helper
+    import sys
+
+    sys.stdout.write(json_schema_text())
