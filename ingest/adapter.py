@@ -64,6 +64,8 @@ class AdapterContext:
     channel_name: str
     data_dir: Path
     office: OfficeProfile
+    #: the folder of channels.yaml: relative paths in a channel's settings are resolved against it
+    base_dir: Path = field(default_factory=Path.cwd)
     #: set when the runtime is shutting down: an adapter that blocks (IMAP IDLE, waiting for a
     #: file to settle) must wake up within a second or so and return what it has.
     stop: threading.Event = field(default_factory=threading.Event)
@@ -73,6 +75,11 @@ class AdapterContext:
     def attachments(self) -> AttachmentStore:
         """The content-addressed store where adapters that download media put the bytes."""
         return AttachmentStore(self.data_dir / "attachments")
+
+    def resolve(self, path: str | Path) -> Path:
+        """A settings path, relative to channels.yaml's folder unless absolute."""
+        p = Path(path).expanduser()
+        return p if p.is_absolute() else (self.base_dir / p).resolve()
 
 
 class BaseAdapter:

@@ -196,7 +196,9 @@ class Report(_Strict):
     def _derive_id(cls, data: Any) -> Any:
         if isinstance(data, dict) and data.get("id") is None:
             channel = data.get("channel")
-            name = channel.get("name") if isinstance(channel, dict) else getattr(channel, "name", None)
+            name = (
+                channel.get("name") if isinstance(channel, dict) else getattr(channel, "name", None)
+            )
             ext = data.get("external_id")
             if isinstance(name, str) and isinstance(ext, str):
                 data = {**data, "id": report_id(name, ext)}
