@@ -210,8 +210,16 @@ class ChannelWorker(threading.Thread):
 class Runtime:
     """All pollers (and, in the embedded default, the store consumer) of one process."""
 
-    def __init__(self, cfg: AppConfig, pipeline: Pipeline, checkpoints: CheckpointStore) -> None:
+    def __init__(
+        self,
+        cfg: AppConfig,
+        pipeline: Pipeline,
+        checkpoints: CheckpointStore,
+        *,
+        max_backoff: float = 60.0,
+    ) -> None:
         self.cfg = cfg
+        self.max_backoff = max_backoff
         self.pipeline = pipeline
         self.checkpoints = checkpoints
         self.stop = threading.Event()

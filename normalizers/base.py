@@ -118,7 +118,8 @@ def build_report(
     if not isinstance(text, str) or not text.strip():
         return Rejection("empty text: nothing left to report after cleaning", ext)
     if enrich:
-        from normalizers.enrich import enrich as _enrich  # local: keeps import cost off the hot path
+        # imported here: enrich pulls in the extractors, which import this module
+        from normalizers.enrich import enrich as _enrich
 
         draft = _enrich(draft, ctx)
     try:

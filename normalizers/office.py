@@ -18,7 +18,7 @@ class _Conf(BaseModel):
 
 
 class Region(_Conf):
-    """The office's area, by gazetteer names (e.g. province "Sumatera Selatan", regency "Ogan Ilir")."""
+    """The office area by gazetteer names, e.g. province "Sumatera Selatan", regency "Ogan Ilir"."""
 
     province: str
     regency: str | None = None
@@ -67,7 +67,9 @@ class OfficeProfile(_Conf):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown timezone {value!r} (e.g. Asia/Jakarta, Asia/Makassar)") from exc
+            raise ValueError(
+                f"unknown timezone {value!r} (e.g. Asia/Jakarta, Asia/Makassar)"
+            ) from exc
         return value
 
     @property
