@@ -13,19 +13,18 @@ publishing is idempotent downstream (deterministic ids), so redoing is safe.
 from __future__ import annotations
 
 import logging
-import traceback
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from sinks.state import QuarantineStore
 
 from ingest.attachments import AttachmentStore
 from ingest.config import AppConfig
-from ingest.registry import ChannelPlugin, ChannelSettings
+from ingest.normalizing import load_classifier, normalize_safely, settings_dict
+from ingest.registry import ChannelSettings
 from normalizers.base import (
     Classifier,
     NormalizeContext,
@@ -34,7 +33,7 @@ from normalizers.base import (
     RawMessage,
     Rejection,
 )
-from normalizers.record import Report, mask_niks_in_text
+from normalizers.record import Report
 from sinks.queue import PublishError, ReportPublisher
 
 log = logging.getLogger("aduan.pipeline")
@@ -50,30 +49,6 @@ class ProcessResult:
     quarantined: list[tuple[int, Rejection]] = field(default_factory=list)
     #: rejections not quarantined (``quarantine=False``, as a replay asks)
     rejected: list[Rejection] = field(default_factory=list)
-
-
-def settings_dict(settings: ChannelSettings) -> dict[str, Any]:
-    """A channel's settings as normalizers see them: secrets left out, never handed on."""
-    return {
-        k: v
-        for k, v in settings.model_dump(mode="json").items()
-        if not (isinstance(v, str) and v == "**********")
-    }
-
-
-def normalize_safely(
-    plugin: ChannelPlugin, raw: RawMessage, ctx: NormalizeContext
-) -> list[Outcome]:
-    """Run a normalizer; a crash becomes a Rejection so one bad payload never stalls a channel."""
-    try:
-        return list(plugin.normalize(raw, ctx))
-    except Exception as exc:  # a normalizer bug must not lose the message
-        where = traceback.extract_tb(exc.__traceback__)[-1]
-        reason = (
-            f"normalizer error: {type(exc).__name__}: {exc} "
-            f"(at {where.filename.rsplit('/', 1)[-1]}:{where.lineno}; please report this)"
-        )
-        return [Rejection(mask_niks_in_text(reason), raw.external_id)]
 
 
 class Pipeline:
@@ -212,32 +187,3 @@ class Pipeline:
             )
             result.quarantined.append((item_id, rejection))
         return result
-
-
-def load_classifier(cfg: AppConfig) -> Classifier | None:
-    """The office's category classifier, if the extractors are installed and can load one."""
-    try:
-        from ingest.classifier import load_classifier as _load
-    except ImportError:
-        return None
-    try:
-        loaded: Classifier | None = _load(cfg.office)
-    except Exception as exc:  # a broken model must not stop intake: keyword rules still apply
-        log.error("classifier could not be loaded, keyword rules only: %s", exc)
-        return None
-    return loaded
-
-
-def offline_context(cfg: AppConfig, settings: ChannelSettings, raw: RawMessage) -> NormalizeContext:
-    """A context for normalizing outside the pipeline (no queue, no archive)."""
-    base = NormalizeContext(
-        channel_name=settings.name,
-        channel_kind=settings.kind,
-        ingested_at=datetime.now(UTC),
-        raw_uri=f"file://{raw.filename or 'stdin'}",
-        raw_sha256=raw.sha256,
-        office=cfg.office,
-        settings=settings_dict(settings),
-        attachment_base_uri=(cfg.data_dir / "attachments").resolve().as_uri(),
-    )
-    return replace(base, classifier=load_classifier(cfg))

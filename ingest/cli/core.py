@@ -188,7 +188,7 @@ def normalize(
     config: ConfigOption = DEFAULT_CONFIG,
 ) -> None:
     """Offline: run a channel's normalizer over raw files and print one report JSON per line."""
-    from ingest.pipeline import normalize_safely, offline_context
+    from ingest.normalizing import normalize_safely, offline_context
     from normalizers.office import DEFAULT_OFFICE
 
     cfg: AppConfig | None = load_or_exit(config) if config.exists() else None
