@@ -294,17 +294,25 @@ def quarantine_list(
     """Quarantined items, newest last."""
     cfg = load_or_exit(config)
     items = _quarantine_store(cfg).list(channel, include_replayed=all_)
-    table = Table("id", "channel", "received", "external id", "reason", "replayed")
-    for it in items:
-        table.add_row(
+    rows = [
+        (
             str(it.id),
             it.channel_name,
             it.received_at.isoformat() if it.received_at else "",
-            (it.external_id or "")[:32],
-            it.reason[:80],
-            "yes" if it.replayed_at else "",
+            it.external_id or "",
+            it.reason,
+            it.replayed_at.isoformat() if it.replayed_at else "",
         )
-    Console().print(table)
+        for it in items
+    ]
+    if sys.stdout.isatty():
+        table = Table("id", "channel", "received", "external id", "reason", "replayed")
+        for r in rows:
+            table.add_row(*r[:3], r[3][:32], r[4][:80], "yes" if r[5] else "")
+        Console().print(table)
+    else:  # piped: one tab-separated line per item, nothing cut
+        for r in rows:
+            typer.echo("\t".join(r))
     typer.echo(f"{len(items)} item(s)", err=True)
 
 

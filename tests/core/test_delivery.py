@@ -138,9 +138,18 @@ def test_sigkill_at_random_points_loses_and_doubles_nothing(
 
     rng = random.Random(20261123)
     progress = []
-    for _ in range(6):
+    for round_ in range(6):
+        before = rows_done(backend.store_url)
+        if before == n:
+            break
         procs = start(cfg, backend)
-        time.sleep(rng.uniform(1.0, 3.5))
+        if round_ % 2 == 0:
+            time.sleep(rng.uniform(0.2, 3.0))  # anywhere, startup included
+        else:  # once work is visibly flowing, somewhere in the middle of it
+            deadline = time.monotonic() + 60
+            while rows_done(backend.store_url) == before and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(rng.uniform(0.0, 1.0))
         for proc in procs:
             assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
             proc.send_signal(signal.SIGKILL)
