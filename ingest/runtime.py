@@ -132,10 +132,14 @@ class ChannelWorker(threading.Thread):
             retry=retry_if_exception(retry_on),
             wait=wait_random_exponential(multiplier=0.5, max=self.max_backoff),
             stop=stop_when_event_set(self.stop),
-            sleep=self.stop.wait,
+            sleep=self._sleep,
             before_sleep=_log_retry(what, self.settings.name),
             reraise=True,
         )
+
+    def _sleep(self, seconds: float) -> None:
+        """Backoff sleep that a stop request cuts short."""
+        self.stop.wait(seconds)
 
     def run_once(self) -> Batch | None:
         """One fetch → publish → checkpoint step. Returns the batch, or None if stopped."""
