@@ -1,0 +1,110 @@
+"""Indonesian phone numbers in free text, normalized to E.164.
+
+Complaint text is full of digit runs that are not phones: NIKs (16 digits), money amounts
+("Rp 1.500.000"), dates, tracking numbers ("ADU-2611-000123-7"), RT/RW numbers. A candidate is
+only accepted when it is written the way Indonesians write phones (a leading ``0``, ``62`` or
+``+62``, optionally an area code in parentheses, digits grouped by spaces, dots or dashes) *and*
+``phonenumbers`` says the result is a valid Indonesian number. Everything else is left alone:
+a missed phone costs a call-back, a wrong one reaches a stranger.
+"""
+
+from __future__ import annotations
+
+import re
+
+import phonenumbers
+
+__all__ = ["find_phones", "first_phone", "normalize_phone"]
+
+# A phone-shaped run: +62 / 62 / 0 (or "(0" for an area code) then digits and separators.
+_CANDIDATE = re.compile(
+    r"(?<![\w+./,#-])"  # not glued to a word, a tracking number, a decimal or an amount
+    r"(?P<num>(?:\+\s?62|62|\(\s?0|0)[\d() ./-]{6,34}\d)"
+    r"(?![\w/]|[.,-]\d)"
+)
+_MONEY_BEFORE = re.compile(r"(?:rp\.?|idr|usd|\$)\s*$", re.IGNORECASE)
+_MONEY_SHAPE = re.compile(r"^\d{1,3}(?:\.\d{3})+(?:,\d+)?$")
+_DATE_SHAPE = re.compile(r"^\d{1,2}([-./ ])\d{1,2}\1(?:19|20)?\d{2}$")
+_MIN_DIGITS = 9  # 0 + area code + 5..8 digits, at least
+_MAX_DIGITS = 14
+
+
+def normalize_phone(value: str) -> str | None:
+    """E.164 form of one Indonesian number as written (``0812-3456-7890`` -> ``+6281234567890``).
+
+    Returns None for anything that is not a valid Indonesian number, so callers never store a
+    guess.
+    """
+    raw = value.strip()
+    raw = raw.replace("(0)", "")  # "+62 (0)812…": the trunk zero in parentheses
+    digits = re.sub(r"\D", "", raw)
+    if not digits or not _MIN_DIGITS - 1 <= len(digits) <= _MAX_DIGITS + 1:
+        return None
+    if raw.startswith("+"):
+        if not digits.startswith("62"):
+            return None
+        candidate = "+" + digits
+    elif digits.startswith("62"):
+        candidate = "+" + digits
+    elif digits.startswith("0"):
+        candidate = digits
+    else:
+        return None
+    if candidate.startswith("+620"):  # "+62 0812…": a trunk zero kept by mistake
+        candidate = "+62" + candidate[4:]
+    try:
+        number = phonenumbers.parse(candidate, "ID")
+    except phonenumbers.NumberParseException:
+        return None
+    if number.country_code != 62 or not phonenumbers.is_valid_number(number):
+        return None
+    kind = phonenumbers.number_type(number)
+    if kind not in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    ):
+        return None  # toll-free / premium / shared-cost "numbers" are not a reporter's phone
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def find_phones(text: str) -> list[str]:
+    """Every distinct Indonesian phone number in ``text``, E.164, in order of appearance."""
+    found: list[str] = []
+    for match in _CANDIDATE.finditer(text):
+        written = match.group("num").strip()
+        # trailing separators / a lone closing parenthesis are not part of the number
+        written = written.rstrip(" .-(")
+        if _MONEY_BEFORE.search(text[max(0, match.start() - 6) : match.start()]):
+            continue
+        if _MONEY_SHAPE.match(written) or _DATE_SHAPE.match(written):
+            continue
+        # a long unbroken run (NIK, account, tracking) is not a phone even if it starts with 0
+        if max((len(run) for run in re.findall(r"\d+", written)), default=0) > 13:
+            continue
+        for phone in _split(written):
+            if phone not in found:
+                found.append(phone)
+    return found
+
+
+def _split(written: str) -> list[str]:
+    """One number, or two written side by side ("0812 3456 7890 0813 1111 2222")."""
+    digits = re.sub(r"\D", "", written)
+    if len(digits) <= _MAX_DIGITS + 1:
+        phone = normalize_phone(written)
+        if phone is not None:
+            return [phone]
+    for gap in re.finditer(r"[ /]+", written):
+        head, tail = written[: gap.start()].strip(), written[gap.end() :].strip()
+        if not tail.startswith(("0", "+62", "62", "(0")):
+            continue
+        first, second = normalize_phone(head), normalize_phone(tail)
+        if first is not None and second is not None:
+            return [first, second]
+    return []
+
+
+def first_phone(text: str) -> str | None:
+    found = find_phones(text)
+    return found[0] if found else None

@@ -1,0 +1,193 @@
+"""Category and severity: office rules, the statistical model, and its held-out accuracy."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ingest.classifier import default_classifier, shipped_rows
+from normalizers.extract.classify import (
+    DEFAULT_CATEGORIES,
+    ModelClassifier,
+    evaluate,
+    normalize_text,
+    rule_category,
+    severity_of,
+    train,
+)
+from normalizers.office import Category
+
+SEVERITY: list[tuple[str, str | None, str]] = [
+    # ringan: appreciation, aspiration, requests for information
+    ("terima kasih pak bupati jalan sudah diperbaiki", None, "ringan"),
+    ("makasih min infonya", None, "ringan"),
+    ("apresiasi untuk petugas damkar yang cepat datang", None, "ringan"),
+    ("salut dengan pelayanan dukcapil sekarang", None, "ringan"),
+    ("saran: buka layanan ktp di hari sabtu", None, "ringan"),
+    ("usul agar taman kota diberi wifi gratis", None, "ringan"),
+    ("aspirasi warga, kami ingin lapangan olahraga", None, "ringan"),
+    ("mohon info syarat membuat akta kelahiran", None, "ringan"),
+    ("bagaimana cara daftar bpjs mandiri", None, "ringan"),
+    ("gmn cara cek bansos min", None, "ringan"),
+    ("kapan pendaftaran cpns dibuka", None, "ringan"),
+    ("apakah pembuatan kk dipungut biaya", None, "ringan"),
+    ("jadwal samsat keliling bulan ini dimana", None, "ringan"),
+    ("berapa nomor pengaduan pdam", None, "ringan"),
+    ("matur nuwun pak, dalan wis didandani", None, "ringan"),
+    ("hatur nuhun kana bantosanana", None, "ringan"),
+    ("info dong jadwal posyandu", None, "ringan"),
+    ("any text at all", "informasi", "ringan"),
+    # sedang: a complaint about one agency
+    ("jalan rusak parah di desa kami", None, "sedang"),
+    ("jln rusak bgt gk bs lewat", None, "sedang"),
+    ("sampah menumpuk seminggu tidak diangkut", None, "sedang"),
+    ("air pdam mati 3 hari", None, "sedang"),
+    ("puskesmas tutup jam 11 padahal jadwalnya sampai jam 2", None, "sedang"),
+    ("guru sering tidak masuk", None, "sedang"),
+    ("ktp saya belum jadi 6 bulan", None, "sedang"),
+    ("lampu jalan mati sebulan", None, "sedang"),
+    ("balap liar tiap malam", None, "sedang"),
+    ("bansos tidak tepat sasaran", None, "sedang"),
+    ("kapan jalan rusak ini diperbaiki", None, "sedang"),  # a question, but a complaint
+    ("terima kasih tapi jalannya masih rusak", None, "sedang"),
+    ("dalan neng deso kulo rusak parah", None, "sedang"),
+    ("jalan butut pisan", None, "sedang"),
+    ("sampah numpuk nian", None, "sedang"),
+    ("banjir setiap hujan", "lingkungan", "sedang"),
+    ("listrik padam terus", "pelayanan_publik", "sedang"),
+    # berat: abuse of authority, pungli, several agencies
+    ("oknum petugas minta uang 200 ribu", None, "berat"),
+    ("ada pungli di jembatan timbang", None, "berat"),
+    ("pungutan liar sertifikat prona", None, "berat"),
+    ("kepala desa korupsi dana desa", None, "berat"),
+    ("lurah minta uang rokok buat tanda tangan", None, "berat"),
+    ("uang pelicin untuk surat rujukan", None, "berat"),
+    ("polisi minta uang damai", None, "berat"),
+    ("calo di samsat", None, "berat"),
+    ("kades menyelewengkan dana bumdes", None, "berat"),
+    ("penyalahgunaan wewenang oleh camat", None, "berat"),
+    ("kades intimidasi warga yang lapor", None, "berat"),
+    ("guru memukul murid sampai memar", None, "berat"),
+    ("bantuan blt disunat perangkat desa", None, "berat"),
+    ("proyek fiktif di kantor kecamatan", None, "berat"),
+    ("seleksi perangkat desa penuh kkn", None, "berat"),
+    ("harga mahal", "pungli_korupsi", "berat"),
+    ("dinas pu, dinas kesehatan dan pdam saling lempar tanggung jawab", None, "berat"),
+    ("sudah lapor ke kelurahan, kecamatan dan dinas sosial tidak ada yang peduli", None, "berat"),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "expected"), SEVERITY, ids=[s[0][:40] for s in SEVERITY]
+)
+def test_severity(text: str, category: str | None, expected: str) -> None:
+    assert severity_of(text, category) == expected
+
+
+def test_enough_severity_cases() -> None:
+    assert len(SEVERITY) >= 50
+
+
+@pytest.mark.parametrize(
+    ("text", "normalized"),
+    [
+        ("Jln rusak BGT gak bs lewat!!!", "jalan rusak banget tidak bisa lewat"),
+        ("parahhh tolonggg", "parah tolong"),
+        ("dak katek wong", "tidak tidak ada orang"),
+        ("Kulo mboten angsal", "saya tidak dapat"),
+        ("abdi teu kenging", "saya tidak dapat"),
+        ("jalan butut pisan", "jalan rusak sangat"),
+        ("Hatur nuhun", "terima kasih"),
+        ("sayá", "saya"),
+    ],
+)
+def test_normalize_text(text: str, normalized: str) -> None:
+    assert normalize_text(text) == normalized
+
+
+OFFICE_CATEGORIES = [
+    Category(name="jalan", keywords=["jalan rusak", "jalan berlubang", "aspal"]),
+    Category(name="banjir", keywords=["banjir", "genangan"], patterns=[r"\bair\s+naik\b"]),
+    Category(name="korupsi", keywords=["pungli", "korupsi"], severity="berat"),
+    Category(name="bad regex", patterns=["("]),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("jln rusak di depan sd", ("jalan", None)),  # slang normalized before matching
+        ("Jalan berlubang dan banjir dan genangan", ("banjir", None)),  # most hits wins
+        ("air naik sampai lutut", ("banjir", None)),
+        ("ada PUNGLI di pasar", ("korupsi", "berat")),
+        ("anak sekolah tidak dapat seragam", None),
+        ("pasaraspal", None),  # keywords match whole words only
+    ],
+)
+def test_office_rules(text: str, expected: tuple[str, str | None] | None) -> None:
+    assert rule_category(text, OFFICE_CATEGORIES) == expected
+
+
+def test_no_rules_no_category() -> None:
+    assert rule_category("jalan rusak", []) is None
+
+
+def test_model_beats_baseline_on_held_out_split() -> None:
+    scores = evaluate(shipped_rows(), test_size=0.25, seed=42)
+    assert scores.test_size >= 100
+    assert scores.model >= scores.baseline
+    assert scores.model >= 0.75  # the shipped model is useful, not just better than bad
+
+
+def test_shipped_set() -> None:
+    rows = shipped_rows()
+    assert len(rows) >= 400
+    assert {c for _, c in rows} == set(DEFAULT_CATEGORIES)
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "severity"),
+    [
+        ("jln dpn rmh sy rusak bgt, lubangnya dalem", "infrastruktur", "sedang"),
+        ("oknum dukcapil minta 300rb biar ktp cepet jadi", "pungli_korupsi", "berat"),
+        ("pak, kapan bantuan pkh cair?", "informasi", "ringan"),
+        ("sampah di tps pasar bau bgt gak diangkut2", "lingkungan", "sedang"),
+        ("anak sy gk bisa daftar sekolah krn zonasi", "pendidikan", "sedang"),
+        ("puskesmas gak ada dokter jaga", "kesehatan", "sedang"),
+    ],
+)
+def test_default_classifier(text: str, category: str, severity: str) -> None:
+    assert default_classifier().classify(text) == (category, severity)
+
+
+def test_empty_text() -> None:
+    assert default_classifier().classify("  ") == (None, None)
+
+
+def test_fast_scorer_equals_pipeline() -> None:
+    model = default_classifier()
+    fast = model._fast
+    assert fast is not None
+    for text, _ in shipped_rows()[::7]:
+        assert np.allclose(fast.scores(text), model.model.decision_function([text])[0])
+    assert np.allclose(fast.scores("zzz qqq"), model.model.decision_function(["zzz qqq"])[0])
+
+
+def test_train_rejects_one_category() -> None:
+    with pytest.raises(ValueError, match="two categories"):
+        train([("a", "x"), ("b", "x")])
+
+
+def test_train_small_custom_set() -> None:
+    rows = [("jalan rusak", "jalan")] * 3 + [("banjir besar", "air")] * 3
+    model = train(rows)
+    assert isinstance(model, ModelClassifier)
+    assert model.categories == ("air", "jalan")
+    assert model.classify("jalan rusak parah")[0] == "jalan"
+
+
+def test_fast_path_agrees_with_predict_for_two_classes() -> None:
+    rows = [("jalan rusak", "jalan")] * 3 + [("banjir besar", "air")] * 3
+    model = train(rows)
+    for text in ("jalan rusak parah", "banjir", "air naik", "lubang di jalan", "zzz"):
+        assert model.classify(text)[0] == str(model.model.predict([text])[0])
