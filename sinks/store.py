@@ -1,0 +1,445 @@
+# mypy: disable-error-code="no-untyped-call"
+# (kombu ships partial annotations: its API functions are untyped)
+"""The store consumer: queue -> verification store, at-least-once in, exactly-once as rows.
+
+A batch of messages is inserted in one transaction and acknowledged only after the commit, so a
+crash at any point leads to a redelivery, and a redelivery is absorbed by the report id
+(INSERT ... ON CONFLICT DO NOTHING). What cannot be stored — a body that is not a valid record,
+or a row the database refuses for good — is published to the dead-letter exchange with the reason
+in the ``x-aduan-reason`` header before its ack: nothing is dropped silently. A database or broker
+that is down is transient: nothing is acked, and the consumer reconnects with backoff.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import threading
+import time
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from kombu.connection import Connection
+from kombu.message import Message
+from kombu.messaging import Consumer, Producer
+from pydantic import ValidationError
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.engine import Engine
+from tenacity import Retrying, retry_if_exception, stop_when_event_set, wait_exponential
+
+from normalizers.record import Report
+from sinks.db import write_connection
+from sinks.models import (
+    AttachmentRow,
+    CounterRow,
+    ReportRow,
+    ReportStatus,
+    StatusHistoryRow,
+    utcnow,
+)
+from sinks.queue import (
+    REASON_HEADER,
+    connect,
+    dead_exchange,
+    declare_topology,
+    store_queue,
+)
+from sinks.tracking import make_tracking_no
+
+log = logging.getLogger(__name__)
+
+DUPLICATE_WINDOW = timedelta(days=7)
+STORE_ACTOR = "aduan-store"
+TRACKING_COUNTER = "tracking"
+POLL_SECONDS = 0.2
+
+_REPORTS = ReportRow.__table__  # type: ignore[attr-defined]
+_ATTACHMENTS = AttachmentRow.__table__  # type: ignore[attr-defined]
+_HISTORY = StatusHistoryRow.__table__  # type: ignore[attr-defined]
+_COUNTERS = CounterRow.__table__  # type: ignore[attr-defined]
+
+_NOT_WORD = re.compile(r"[^\w]+", re.UNICODE)
+
+
+def text_key(text: str) -> str:
+    """Same complaint, same key: case, accents-as-composed, punctuation and spacing ignored."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return hashlib.sha256(" ".join(_NOT_WORD.sub(" ", folded).split()).encode()).hexdigest()
+
+
+def _insert(dialect: str) -> Any:
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+
+        return insert
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert
+
+
+def is_transient_db_error(exc: BaseException) -> bool:
+    """Errors that say "the database is not there right now", not "this row is wrong"."""
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(
+        exc,
+        sa_exc.OperationalError
+        | sa_exc.InterfaceError
+        | sa_exc.DisconnectionError
+        | sa_exc.TimeoutError
+        | sa_exc.ProgrammingError,  # e.g. schema missing: the operator must migrate, not us drop
+    )
+
+
+def _row(report: Report, seq: int, duplicate_of: str | None) -> dict[str, Any]:
+    now = utcnow()
+    r, loc = report.reporter, report.location
+    return {
+        "id": str(report.id),
+        "seq": seq,
+        "tracking_no": make_tracking_no(seq, now),
+        "status": ReportStatus.MENUNGGU_VERIFIKASI.value,
+        "duplicate_of": duplicate_of,
+        "verified_by": None,
+        "verified_at": None,
+        "stored_at": now,
+        "schema_version": report.schema_version,
+        "channel_kind": report.channel.kind.value,
+        "channel_name": report.channel.name,
+        "external_id": report.external_id,
+        "received_at": report.received_at,
+        "ingested_at": report.ingested_at,
+        "reporter_name": r.name,
+        "reporter_email": r.email,
+        "reporter_phone": r.phone,
+        "reporter_handle": r.handle,
+        "reporter_address": r.address,
+        "reporter_nik_masked": r.nik_masked,
+        "subject": report.subject,
+        "text": report.text,
+        "text_key": text_key(report.text),
+        "language": report.language,
+        "location_text": loc.text,
+        "location_village": loc.village,
+        "location_district": loc.district,
+        "location_regency": loc.regency,
+        "location_province": loc.province,
+        "location_lat": loc.lat,
+        "location_lon": loc.lon,
+        "occurred_at": report.occurred_at,
+        "category": report.category,
+        "severity": report.severity.value if report.severity else None,
+        "due_at": report.due_at,
+        "in_reply_to": report.in_reply_to,
+        "signature_present": report.signature_present,
+        "confidence": report.confidence,
+        "raw_uri": report.raw.uri,
+        "raw_sha256": report.raw.sha256,
+        "record": report.model_dump(mode="json"),
+    }
+
+
+def _contacts(report: Report) -> set[tuple[str, str]]:
+    r = report.reporter
+    return {(k, v) for k, v in (("p", r.phone), ("e", r.email), ("h", r.handle)) if v}
+
+
+@dataclass
+class _Earlier:
+    id: str
+    received_at: Any
+    contacts: set[tuple[str, str]]
+
+
+def _find_duplicates(conn: sa.Connection, reports: Sequence[Report]) -> dict[str, str]:
+    """report id -> id of an earlier report with the same text and the same reporter contact."""
+    keys = {text_key(r.text) for r in reports if _contacts(r)}
+    if not keys:
+        return {}
+    by_key: dict[str, list[_Earlier]] = {}
+    earliest = min(r.received_at for r in reports) - DUPLICATE_WINDOW
+    rows = conn.execute(
+        sa.select(
+            _REPORTS.c.id,
+            _REPORTS.c.text_key,
+            _REPORTS.c.received_at,
+            _REPORTS.c.reporter_phone,
+            _REPORTS.c.reporter_email,
+            _REPORTS.c.reporter_handle,
+        ).where(_REPORTS.c.text_key.in_(keys), _REPORTS.c.received_at >= earliest)
+    )
+    for row in rows:
+        contacts = {
+            (k, v)
+            for k, v in (
+                ("p", row.reporter_phone),
+                ("e", row.reporter_email),
+                ("h", row.reporter_handle),
+            )
+            if v
+        }
+        by_key.setdefault(row.text_key, []).append(_Earlier(row.id, row.received_at, contacts))
+    found: dict[str, str] = {}
+    for report in sorted(reports, key=lambda r: r.received_at):
+        contacts = _contacts(report)
+        if not contacts:
+            continue
+        key, rid = text_key(report.text), str(report.id)
+        candidates = [
+            e
+            for e in by_key.get(key, [])
+            if e.id != rid
+            and e.contacts & contacts
+            and report.received_at - DUPLICATE_WINDOW <= e.received_at <= report.received_at
+        ]
+        if candidates:
+            found[rid] = min(candidates, key=lambda e: e.received_at).id
+        by_key.setdefault(key, []).append(_Earlier(rid, report.received_at, contacts))
+    return found
+
+
+def store_reports(engine: Engine, reports: Sequence[Report]) -> list[str]:
+    """Insert the reports not stored yet, in one transaction; returns the ids newly stored."""
+    unique: dict[str, Report] = {}
+    for report in reports:
+        unique.setdefault(str(report.id), report)
+    if not unique:
+        return []
+    with write_connection(engine) as conn, conn.begin():
+        insert = _insert(conn.dialect.name)
+        conn.execute(
+            insert(_COUNTERS)
+            .values(name=TRACKING_COUNTER, value=0)
+            .on_conflict_do_nothing(index_elements=["name"])
+        )
+        # the row lock on the counter serializes concurrent store consumers (SQLite: BEGIN
+        # IMMEDIATE already did), so the existence check below cannot be raced
+        last = conn.execute(
+            sa.select(_COUNTERS.c.value)
+            .where(_COUNTERS.c.name == TRACKING_COUNTER)
+            .with_for_update()
+        ).scalar_one()
+        existing = set(
+            conn.execute(sa.select(_REPORTS.c.id).where(_REPORTS.c.id.in_(list(unique)))).scalars()
+        )
+        fresh = [r for rid, r in unique.items() if rid not in existing]
+        if not fresh:
+            return []
+        duplicates = _find_duplicates(conn, fresh)
+        rows = [
+            _row(report, last + i, duplicates.get(str(report.id)))
+            for i, report in enumerate(fresh, start=1)
+        ]
+        # no RETURNING: under the counter lock the existence check above is authoritative, and
+        # a plain executemany lets psycopg pipeline the rows (several times faster on PG)
+        conn.execute(insert(_REPORTS).on_conflict_do_nothing(index_elements=["id"]), rows)
+        kept = fresh
+        attachments = [
+            {
+                "report_id": str(r.id),
+                "position": i,
+                "filename": a.filename,
+                "content_type": a.content_type,
+                "size": a.size,
+                "sha256": a.sha256,
+                "uri": a.uri,
+            }
+            for r in kept
+            for i, a in enumerate(r.attachments)
+        ]
+        if attachments:
+            conn.execute(sa.insert(_ATTACHMENTS), attachments)
+        if kept:
+            now = utcnow()
+            conn.execute(
+                sa.insert(_HISTORY),
+                [
+                    {
+                        "report_id": str(r.id),
+                        "status": ReportStatus.MENUNGGU_VERIFIKASI.value,
+                        "at": now,
+                        "by": STORE_ACTOR,
+                        "reason": "received",
+                    }
+                    for r in kept
+                ],
+            )
+        conn.execute(
+            sa.update(_COUNTERS)
+            .where(_COUNTERS.c.name == TRACKING_COUNTER)
+            .values(value=last + len(fresh))
+        )
+    return [str(r.id) for r in kept]
+
+
+class StoreConsumer:
+    """Consumes ``aduan.store`` into the database."""
+
+    def __init__(
+        self, queue_url: str, data_dir: Path, engine: Engine, *, batch_size: int = 100
+    ) -> None:
+        self._url = queue_url
+        self._data_dir = Path(data_dir)
+        self._engine = engine
+        self._batch_size = max(1, batch_size)
+
+    def run(self, stop: threading.Event) -> None:
+        """Consume until ``stop`` is set, reconnecting with backoff after broker or DB errors."""
+        retrying = Retrying(
+            retry=retry_if_exception(self._recoverable),
+            wait=wait_exponential(multiplier=0.5, max=30),
+            stop=stop_when_event_set(stop),
+            sleep=lambda seconds: _wait(stop, seconds),
+            reraise=True,
+            before_sleep=lambda state: log.warning(
+                "store consumer: %s; reconnecting (attempt %d)",
+                state.outcome.exception() if state.outcome else "error",
+                state.attempt_number,
+            ),
+        )
+        try:
+            retrying(self._session, stop.is_set, None)
+        except Exception as exc:
+            if stop.is_set() and self._recoverable(exc):
+                return
+            raise
+
+    def drain(self, idle_timeout: float = 1.0) -> int:
+        """Consume until the queue stayed empty ``idle_timeout`` seconds; returns rows stored."""
+        return self._session(lambda: False, idle_timeout)
+
+    def _recoverable(self, exc: BaseException) -> bool:
+        if is_transient_db_error(exc):
+            return True
+        conn = connect(self._url, self._data_dir)
+        errors = (*conn.connection_errors, *conn.channel_errors, OSError)
+        return isinstance(exc, errors)
+
+    def _session(self, stopped: Callable[[], bool], idle_timeout: float | None) -> int:
+        stored = 0
+        pending: list[Message] = []
+        conn = connect(self._url, self._data_dir)
+        try:
+            conn.ensure_connection(max_retries=1, interval_start=0)  # retries belong to callers
+            channel = conn.channel()
+            declare_topology(channel)
+            dead_channel = conn.channel()
+            dead = Producer(dead_channel, exchange=dead_exchange())
+            consumer = Consumer(
+                channel,
+                queues=[store_queue()],
+                on_message=pending.append,
+                prefetch_count=self._batch_size,
+                no_ack=False,
+            )
+            with consumer:
+                idle_since = time.monotonic()
+                while not stopped():
+                    got = False
+                    if len(pending) < self._batch_size:
+                        # a short wait while a batch is forming, a longer one when idle
+                        got = self._drain(conn, 0.01 if pending else POLL_SECONDS)
+                    if pending and (len(pending) >= self._batch_size or not got):
+                        batch, pending[:] = list(pending), []
+                        stored += self._flush(batch, channel, dead)
+                        idle_since = time.monotonic()
+                    elif got or pending:
+                        idle_since = time.monotonic()
+                    elif idle_timeout is not None and (
+                        time.monotonic() - idle_since >= idle_timeout
+                    ):
+                        break
+            return stored
+        finally:
+            try:
+                conn.release()
+            except Exception:  # a broken connection may fail to close
+                log.debug("closing the store consumer connection failed", exc_info=True)
+
+    @staticmethod
+    def _drain(conn: Connection, timeout: float) -> bool:
+        try:
+            conn.drain_events(timeout=timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    def _flush(self, batch: list[Message], channel: Any, dead: Producer) -> int:
+        good: list[tuple[Message, Report]] = []
+        for message in batch:
+            try:
+                good.append((message, Report.from_json(message.body)))
+            except (ValidationError, ValueError, UnicodeDecodeError) as exc:
+                self._dead_letter(dead, message, f"invalid record: {_short(exc)}")
+                message.ack()
+        stored = 0
+        if good:
+            try:
+                stored = len(store_reports(self._engine, [r for _, r in good]))
+            except Exception as exc:
+                if is_transient_db_error(exc):
+                    raise
+                log.warning("batch insert failed (%s); storing one by one", _short(exc))
+                stored = self._one_by_one(good, dead)
+                good = []
+            self._ack([m for m, _ in good], channel)
+        return stored
+
+    def _one_by_one(self, good: list[tuple[Message, Report]], dead: Producer) -> int:
+        stored = 0
+        for message, report in good:
+            try:
+                stored += len(store_reports(self._engine, [report]))
+            except Exception as exc:
+                if is_transient_db_error(exc):
+                    raise
+                self._dead_letter(dead, message, f"store refused the record: {_short(exc)}")
+            message.ack()
+        return stored
+
+    @staticmethod
+    def _ack(messages: list[Message], channel: Any) -> None:
+        if not messages:
+            return
+        ack_many = getattr(channel, "ack_many", None)
+        if ack_many is not None:  # embedded: one SQLite transaction for the batch
+            ack_many([m.delivery_tag for m in messages])
+        else:
+            # AMQP: one basic.ack(multiple) for everything up to the newest delivery; every
+            # earlier delivery on this channel is in this batch or was acked already
+            newest = max(messages, key=lambda m: int(m.delivery_tag))
+            newest.ack(multiple=True)
+        for m in messages:
+            m._state = "ACK"  # kombu's own bookkeeping of the message
+
+    @staticmethod
+    def _dead_letter(dead: Producer, message: Message, reason: str) -> None:
+        log.error("dead-lettering message %s: %s", message.properties.get("message_id"), reason)
+        headers = dict(message.headers or {})
+        headers[REASON_HEADER] = reason[:1000]
+        original_key = (message.delivery_info or {}).get("routing_key") or "unknown"
+        dead.publish(
+            message.body,
+            routing_key=str(original_key),
+            headers=headers,
+            content_type=message.content_type or "application/octet-stream",
+            content_encoding=message.content_encoding or "binary",
+            delivery_mode=2,
+            message_id=message.properties.get("message_id"),
+            retry=False,
+        )
+
+
+def _wait(stop: threading.Event, seconds: float) -> None:
+    stop.wait(seconds)
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"[:500]

@@ -1,0 +1,170 @@
+# mypy: disable-error-code="no-untyped-call"
+"""The embedded transport keeps every message until it is acknowledged, across crashes.
+
+The crash test runs against kombu's own ``filesystem://`` too, where it must observe the loss:
+that proves the test can tell a durable transport from a lossy one.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from kombu.messaging import Producer
+
+from tests.sinks.queue_worker import QUEUE, open_connection, publish
+
+WORKER = Path(__file__).with_name("queue_worker.py")
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def spawn(*args: str) -> subprocess.Popen[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.Popen(
+        [sys.executable, str(WORKER), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def get_one(kind: str, data_dir: Path, timeout: float = 5.0, **options: object) -> str | None:
+    """Consume one message and ack it; None when none arrived within ``timeout``."""
+    with open_connection(kind, data_dir, **options) as conn:
+        queue = QUEUE.bind(conn.channel())
+        queue.declare()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            message = queue.get(no_ack=False)
+            if message is not None:
+                message.ack()
+                return str(message.properties["message_id"])
+            time.sleep(0.05)
+    return None
+
+
+def crash_before_ack(kind: str, data_dir: Path) -> str | None:
+    """Publish one message, let a consumer process take it and SIGKILL it before the ack;
+    return what a fresh consumer then receives."""
+    with open_connection(kind, data_dir) as conn:
+        publish(conn, ["report-1"])
+    worker = spawn(kind, str(data_dir), "hold")
+    try:
+        assert worker.stdout is not None
+        line = worker.stdout.readline().strip()
+        assert line == "report-1", worker.stderr.read() if worker.stderr else line
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=10)
+    return get_one(kind, data_dir, timeout=1.0)
+
+
+def test_message_survives_consumer_sigkill_before_ack(tmp_path: Path) -> None:
+    assert crash_before_ack("embedded", tmp_path) == "report-1"
+
+
+def test_crash_test_detects_the_loss_on_kombu_filesystem_transport(tmp_path: Path) -> None:
+    # the control: kombu's serverless transport deletes on read, so the same scenario loses it
+    assert crash_before_ack("filesystem", tmp_path) is None
+
+
+def test_published_messages_survive_process_restarts(tmp_path: Path) -> None:
+    worker = spawn("embedded", str(tmp_path), "publish", "p", "25")
+    _, err = worker.communicate(timeout=60)
+    assert worker.returncode == 0, err
+    received = {get_one("embedded", tmp_path, timeout=2.0) for _ in range(25)}
+    assert received == {f"p-{i}" for i in range(25)}
+    assert get_one("embedded", tmp_path, timeout=0.3) is None
+
+
+def test_two_publishers_two_consumers_no_loss_no_duplicates(tmp_path: Path) -> None:
+    with open_connection("embedded", tmp_path) as conn:  # topology exists before consumers
+        QUEUE.bind(conn.channel()).declare()
+    consumers = [spawn("embedded", str(tmp_path), "consume", "0.5") for _ in range(2)]
+    publishers = [spawn("embedded", str(tmp_path), "publish", p, "150") for p in ("a", "b")]
+    for p in publishers:
+        _, err = p.communicate(timeout=60)
+        assert p.returncode == 0, err
+    (tmp_path / "stop").touch()  # consumers finish once the queue stays empty
+    seen: list[str] = []
+    for c in consumers:
+        out, err = c.communicate(timeout=60)
+        assert c.returncode == 0, err
+        seen.extend(out.split())
+    assert sorted(seen) == sorted(f"{p}-{i}" for p in ("a", "b") for i in range(150))
+    assert len(seen) == len(set(seen)) == 300
+
+
+def test_reject_with_requeue_redelivers_and_without_requeue_drops(tmp_path: Path) -> None:
+    with open_connection("embedded", tmp_path) as conn:
+        publish(conn, ["m-1", "m-2"])
+        queue = QUEUE.bind(conn.channel())
+        first = queue.get(no_ack=False)
+        assert first is not None and first.properties["message_id"] == "m-1"
+        first.requeue()
+        again = queue.get(no_ack=False)
+        assert again is not None and again.properties["message_id"] == "m-1"
+        assert again.delivery_info.get("redelivered") is True
+        again.reject()
+        second = queue.get(no_ack=False)
+        assert second is not None and second.properties["message_id"] == "m-2"
+        second.ack()
+        assert queue.get(no_ack=False) is None
+
+
+def test_graceful_close_releases_unacked_messages(tmp_path: Path) -> None:
+    with open_connection("embedded", tmp_path) as conn:
+        publish(conn, ["m-1"])
+        message = QUEUE.bind(conn.channel()).get(no_ack=False)
+        assert message is not None
+    assert get_one("embedded", tmp_path, timeout=1.0) == "m-1"
+
+
+def test_stale_lease_of_a_live_consumer_expires_after_visibility_timeout(tmp_path: Path) -> None:
+    with open_connection("embedded", tmp_path) as holder:
+        publish(holder, ["m-1"])
+        held = QUEUE.bind(holder.channel()).get(no_ack=False)
+        assert held is not None
+        # same (live) process: only the visibility timeout can release the lease
+        assert get_one("embedded", tmp_path, timeout=0.3, visibility_timeout=60) is None
+        time.sleep(0.6)
+        assert get_one("embedded", tmp_path, timeout=1.0, visibility_timeout=0.5) == "m-1"
+
+
+def test_topology_declared_by_one_process_routes_for_another(tmp_path: Path) -> None:
+    with open_connection("embedded", tmp_path) as conn:
+        QUEUE.bind(conn.channel()).declare()
+    with open_connection("embedded", tmp_path) as conn:
+        # this connection declares only the exchange: the binding comes from the file
+        channel = conn.channel()
+        Producer(channel, exchange=QUEUE.exchange).publish(
+            {"x": 1}, routing_key="report.sms.kesehatan", message_id="routed", retry=False
+        )
+    assert get_one("embedded", tmp_path, timeout=1.0) == "routed"
+
+
+@pytest.mark.parametrize("routing_key", ["other.email.x", "report"])
+def test_topic_routing_ignores_non_matching_keys(tmp_path: Path, routing_key: str) -> None:
+    with open_connection("embedded", tmp_path) as conn:
+        QUEUE.bind(conn.channel()).declare()
+        Producer(conn.channel(), exchange=QUEUE.exchange).publish(
+            {"x": 1}, routing_key=routing_key, message_id="nope", retry=False
+        )
+    assert get_one("embedded", tmp_path, timeout=0.3) is None
+
+
+def test_ack_multiple_acknowledges_everything_delivered_up_to_the_tag(tmp_path: Path) -> None:
+    with open_connection("embedded", tmp_path) as conn:
+        publish(conn, ["m-1", "m-2", "m-3"])
+        queue = QUEUE.bind(conn.channel())
+        first, second, third = (queue.get(no_ack=False) for _ in range(3))
+        assert first is not None and second is not None and third is not None
+        second.ack(multiple=True)  # m-1 and m-2; m-3 stays unacked and comes back on close
+    assert get_one("embedded", tmp_path, timeout=1.0) == "m-3"
+    assert get_one("embedded", tmp_path, timeout=0.3) is None
