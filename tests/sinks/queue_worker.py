@@ -43,6 +43,7 @@ def open_connection(kind: str, data_dir: Path, **options: Any) -> Connection:
                 "data_folder_in": str(folder),
                 "data_folder_out": str(folder),
                 "processed_folder": str(data_dir / "fs-processed"),
+                "control_folder": str(data_dir / "fs-control"),
                 "polling_interval": 0.05,
             },
         )
