@@ -1,0 +1,399 @@
+"""Email channel benchmark: a Dovecot mailbox of N generated complaints, read several ways.
+
+    .venv/bin/python bench/email_bench.py [--messages 5000] [--batch-size 500]
+
+From an empty checkpoint each time, against the same warm Dovecot (its index is built before
+the first timing; the harness is the tests' own, tests/email/email_dovecot.py):
+
+- aduan fetch only: the IMAP adapter alone (transport, size check, checkpoint);
+- aduan fetch + email normalizer: plus MIME parsing, decoding, quote stripping, the record,
+  without the shared Indonesian enrichment (patched out here only to tell the costs apart);
+- aduan fetch + normalize + enrich: the normalizer as the runtime runs it;
+- aduan end to end: the runtime's own wiring (``aduan run --until-idle``: raw archive,
+  attachment store, embedded queue, store consumer) to committed store rows;
+- mbsync (isync) syncing the mailbox to a Maildir, before and after the aduan runs;
+- getmail (getmail6) retrieving it to a Maildir.
+
+Prints messages/s for each. The goal: faster than getmail, at least half of mbsync.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import importlib
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests" / "email"))
+
+# the tests' Dovecot harness (not a package: loaded by path, typed loosely here)
+_harness: Any = importlib.import_module("email_dovecot")
+Dovecot, USER, PASSWORD = _harness.Dovecot, _harness.USER, _harness.PASSWORD
+remove_server_dir = _harness.remove_server_dir
+
+PLACES = [
+    "Desa Tanjung Raja",
+    "Kecamatan Indralaya",
+    "Pasar Pangkalan Balai",
+    "Desa Sakatiga",
+    "Jl. Lintas Timur",
+    "Kelurahan Timbangan",
+    "Desa Meranjat",
+    "SDN 1 Indralaya",
+]
+ISSUES = [
+    "lampu jalan padam",
+    "jalan berlubang",
+    "sampah menumpuk",
+    "air PDAM tidak mengalir",
+    "pungutan liar",
+    "banjir setinggi lutut",
+    "pelayanan KTP lambat",
+    "jembatan rusak",
+]
+NAMES = [
+    "Siti Nurhaliza",
+    "Budi Santoso",
+    "Dewi Lestari",
+    "Andi Wijaya",
+    "Rina Marlina",
+    "Hendra Gunawan",
+    "Putri Ayu",
+    "Joko Susilo",
+]
+
+
+def complaint(i: int, rng: random.Random) -> bytes:
+    name = rng.choice(NAMES)
+    issue, place = rng.choice(ISSUES), rng.choice(PLACES)
+    when = datetime(2026, 11, 1, tzinfo=UTC) + timedelta(minutes=7 * i)
+    body = (
+        f"Selamat pagi Bapak/Ibu,\r\n\r\nSaya ingin melaporkan {issue} di {place} sejak "
+        f"{rng.randint(2, 20)} hari yang lalu. Mohon segera ditindaklanjuti, warga sudah resah.\r\n"
+        f"Hubungi saya di 0812-{rng.randint(1000, 9999)}-{rng.randint(1000, 9999)}.\r\n\r\n"
+        "Terima kasih.\r\n\r\nDikirim dari Yahoo Mail di Android\r\n"
+    )
+    head = (
+        f"From: {name} <{name.split()[0].lower()}{i}@warga.test>\r\n"
+        f"To: {USER}\r\nSubject: Pengaduan {issue} di {place}\r\n"
+        f"Date: {when.strftime('%a, %d %b %Y %H:%M:%S +0000')}\r\n"
+        f"Message-ID: <bench-{i}@warga.test>\r\nMIME-Version: 1.0\r\n"
+    )
+    if i % 10:  # nine in ten: plain text
+        return (head + "Content-Type: text/plain; charset=utf-8\r\n\r\n" + body).encode()
+    photo = base64.encodebytes(rng.randbytes(rng.randint(20_000, 60_000))).decode()
+    return (
+        head + 'Content-Type: multipart/mixed; boundary="B"\r\n\r\n--B\r\n'
+        "Content-Type: text/plain; charset=utf-8\r\n\r\n" + body + "--B\r\n"
+        f'Content-Type: image/jpeg\r\nContent-Disposition: attachment; filename="foto-{i}.jpg"\r\n'
+        "Content-Transfer-Encoding: base64\r\n\r\n" + photo.replace("\n", "\r\n") + "--B--\r\n"
+    ).encode()
+
+
+def fill_maildir(server: Any, count: int) -> int:
+    """Write the messages straight into the Maildir (APPENDing 5,000 would dominate the run)."""
+    rng = random.Random(20261123)
+    cur = server.maildir / "cur"
+    for sub in ("cur", "new", "tmp"):
+        (server.maildir / sub).mkdir(parents=True, exist_ok=True)
+    total = 0
+    base = int(time.time()) - count
+    for i in range(count):
+        data = complaint(i, rng)
+        total += len(data)
+        path = cur / f"{base + i}.M{i}P1.bench,S={len(data)}:2,"
+        path.write_bytes(data)
+        os.utime(path, (base + i, base + i))
+    if os.getuid() == 0:
+        owner = (server.root / "mail").stat()
+        for dirpath, dirnames, filenames in os.walk(server.root / "mail"):
+            for entry in dirnames + filenames:
+                os.chown(os.path.join(dirpath, entry), owner.st_uid, owner.st_gid)
+    with server.client() as imap:  # build Dovecot's index now, outside every timing
+        info = imap.select_folder("INBOX", readonly=True)
+        assert info[b"EXISTS"] == count, info
+        imap.search(["ALL"])
+    return total
+
+
+def bench_fetch_normalize(
+    server: Any, data_dir: Path, batch_size: int, mode: str
+) -> tuple[int, float]:
+    """From an empty checkpoint through the adapter; ``mode``: what is done with each message.
+
+    ``fetch``: nothing (the transport alone); ``email``: the email normalizer without the shared
+    enrichment (another module, patched out here only to tell the two costs apart); ``full``:
+    the email normalizer with the shared Indonesian enrichment, as the runtime runs it.
+    """
+    import normalizers.email as email_normalizer
+    from ingest.adapter import AdapterContext
+    from ingest.adapters.email import PLUGIN, EmailSettings
+    from normalizers.base import NormalizeContext, Normalized, build_report
+    from normalizers.office import DEFAULT_OFFICE
+
+    settings = EmailSettings(
+        name="bench",
+        kind="email",
+        host="127.0.0.1",
+        port=server.port,
+        tls="none",
+        username=USER,
+        password=PASSWORD,
+        batch_size=batch_size,
+        idle=False,
+    )
+    assert PLUGIN.adapter is not None
+    adapter = PLUGIN.adapter(settings, AdapterContext("bench", data_dir, DEFAULT_OFFICE))
+    if mode == "email":
+
+        def no_enrichment(fields: Any, ctx: Any, blobs: Any = None) -> Any:
+            return build_report(fields, ctx, blobs=blobs, enrich=False)
+
+        setattr(email_normalizer, "build_report", no_enrichment)  # noqa: B010
+    done = 0
+    started = time.perf_counter()
+    state = None
+    try:
+        while True:
+            batch = adapter.fetch(state)
+            for raw in batch.messages:
+                if mode == "fetch":
+                    done += 1
+                    continue
+                ctx = NormalizeContext(
+                    channel_name="bench",
+                    channel_kind="email",
+                    ingested_at=datetime.now(UTC),
+                    raw_uri="file:///dev/null",
+                    raw_sha256=raw.sha256,
+                )
+                done += sum(isinstance(o, Normalized) for o in PLUGIN.normalize(raw, ctx))
+            state = batch.state
+            if not batch.more:
+                break
+    finally:
+        setattr(email_normalizer, "build_report", build_report)  # noqa: B010
+    elapsed = time.perf_counter() - started
+    adapter.close()
+    return done, elapsed
+
+
+def bench_end_to_end(server: Any, work: Path, batch_size: int) -> tuple[int, float]:
+    """The runtime's own path, as `aduan run --until-idle` wires it, to committed store rows."""
+    from sqlalchemy import text
+
+    from ingest.config import load_config
+    from ingest.pipeline import Pipeline
+    from ingest.runtime import Runtime
+    from sinks.db import make_engine, migrate
+    from sinks.state import CheckpointStore
+    from sinks.store import StoreConsumer
+
+    config = work / "channels.yaml"
+    config.write_text(
+        f"""office:
+  name: Diskominfo Bench
+  region: {{province: Sumatera Selatan, regency: Ogan Ilir}}
+data_dir: {work / "var"}
+queue: {{url: embedded}}
+channels:
+  - name: bench-inbox
+    kind: email
+    host: 127.0.0.1
+    port: {server.port}
+    tls: none
+    username: {USER}
+    password: {PASSWORD}
+    batch_size: {batch_size}
+    idle: false
+""",
+        encoding="utf-8",
+    )
+    cfg = load_config(config)
+    cfg.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(cfg.store_url)
+    migrate(engine)
+    consumer = StoreConsumer(cfg.queue_url, cfg.data_dir, engine, batch_size=cfg.store_batch_size)
+    started = time.perf_counter()
+    with Pipeline.open(cfg, migrate=False) as pipeline:
+        runtime = Runtime(cfg, pipeline, CheckpointStore(engine))
+        stop = threading.Event()
+        stored = [0]
+
+        def store_loop() -> None:  # the store consumes while the poller fetches, as in `run`
+            while not stop.is_set():
+                stored[0] += consumer.drain()
+                stop.wait(0.2)
+
+        store_thread = threading.Thread(target=store_loop, daemon=True)
+        store_thread.start()
+        runtime.run_until_idle()
+        stop.set()
+        store_thread.join()
+        stored[0] += consumer.drain()
+    elapsed = time.perf_counter() - started
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT count(*) FROM reports")).scalar_one()
+    engine.dispose()
+    return int(rows), elapsed
+
+
+def bench_mbsync(server: Any, work: Path, run: str) -> tuple[int, float]:
+    target = work / f"mbsync-maildir-{run}"
+    target.mkdir()
+    rc = work / f"mbsyncrc-{run}"
+    rc.write_text(
+        f"""IMAPAccount bench
+Host 127.0.0.1
+Port {server.port}
+User {USER}
+Pass {PASSWORD}
+SSLType None
+AuthMechs LOGIN PLAIN
+
+IMAPStore remote
+Account bench
+
+MaildirStore local
+Path {target}/
+Inbox {target}/INBOX
+
+Channel bench
+Far :remote:
+Near :local:
+Patterns INBOX
+Create Near
+Sync Pull
+SyncState *
+"""
+    )
+    started = time.perf_counter()
+    subprocess.run(["mbsync", "-q", "-c", str(rc), "bench"], check=True)
+    elapsed = time.perf_counter() - started
+    count = sum(1 for sub in ("cur", "new") for _ in (target / "INBOX" / sub).iterdir())
+    return count, elapsed
+
+
+def bench_getmail(server: Any, work: Path) -> tuple[int, float]:
+    target = work / "getmail-maildir"
+    for sub in ("cur", "new", "tmp"):
+        (target / sub).mkdir(parents=True)
+    gdir = work / "getmail"
+    gdir.mkdir()
+    rc = gdir / "getmailrc"
+    user_line = ""
+    if os.getuid() == 0:  # getmail refuses to deliver as root: deliver as nobody
+        import pwd
+
+        nobody = pwd.getpwnam("nobody")
+        for path in [target, *target.iterdir()]:
+            os.chown(path, nobody.pw_uid, nobody.pw_gid)
+        user_line = "user = nobody\n"
+    rc.write_text(
+        f"""[retriever]
+type = SimpleIMAPRetriever
+server = 127.0.0.1
+port = {server.port}
+username = {USER}
+password = {PASSWORD}
+mailboxes = ("INBOX",)
+
+[destination]
+type = Maildir
+path = {target}/
+{user_line}
+[options]
+read_all = true
+delete = false
+verbose = 0
+message_log_syslog = false
+"""
+    )
+    started = time.perf_counter()
+    done = subprocess.run(["getmail", f"--getmaildir={gdir}", f"--rcfile={rc}"], check=False)
+    elapsed = time.perf_counter() - started
+    count = sum(1 for sub in ("cur", "new") for _ in (target / sub).iterdir())
+    if done.returncode != 0:  # under load its delivery child can time out: count what landed
+        print(f"getmail exited with {done.returncode}; {count} messages delivered", flush=True)
+    return count, elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--messages", type=int, default=5000)
+    parser.add_argument("--batch-size", type=int, default=500)
+    parser.add_argument("--skip-end-to-end", action="store_true")
+    args = parser.parse_args()
+
+    for tool in ("dovecot", "mbsync", "getmail"):
+        if not (shutil.which(tool) or Path(f"/usr/sbin/{tool}").exists()):
+            sys.exit(f"{tool} is not installed (apt-get install dovecot-imapd isync getmail6)")
+    work = Path(tempfile.mkdtemp(prefix="aduan-email-bench-"))
+    work.chmod(0o711)
+    server = Dovecot(root=work / "dovecot", binary=shutil.which("dovecot") or "/usr/sbin/dovecot")
+    server.root.mkdir()
+    try:
+        server.start()
+        size = fill_maildir(server, args.messages)
+        print(
+            f"mailbox: {args.messages} messages, {size / 1e6:.1f} MB "
+            f"(1 in 10 with a 20-60 kB photo); Dovecot {server.port}",
+            flush=True,
+        )
+        rates: dict[str, float] = {}
+
+        def record(label: str, count: int, elapsed: float) -> None:
+            rates[label] = count / elapsed
+            print(
+                f"{label:32s} {count:6d} msgs {elapsed:7.2f} s {count / elapsed:8.0f} msg/s",
+                flush=True,
+            )
+
+        # the external tools first and last, so load changes on a shared box show up as a
+        # spread in their two figures rather than silently skewing one comparison
+        record("mbsync (isync) -> Maildir", *bench_mbsync(server, work, "first"))
+        for label, mode in (
+            ("aduan fetch only (adapter)", "fetch"),
+            ("aduan fetch+email normalizer", "email"),
+            ("aduan fetch+normalize+enrich", "full"),
+        ):
+            record(label, *bench_fetch_normalize(server, work, args.batch_size, mode))
+        if not args.skip_end_to_end:
+            try:
+                record(
+                    "aduan end-to-end (store rows)",
+                    *bench_end_to_end(server, work, args.batch_size),
+                )
+            except ImportError as exc:
+                print(f"end-to-end skipped: the runtime/sinks are not importable yet ({exc})")
+            except Exception as exc:  # keep the comparison figures even if the runtime breaks
+                print(f"end-to-end failed: {type(exc).__name__}: {exc}")
+        record("getmail6 -> Maildir", *bench_getmail(server, work))
+        record("mbsync (isync) -> Maildir, again", *bench_mbsync(server, work, "again"))
+        mbsync = max(rates["mbsync (isync) -> Maildir"], rates["mbsync (isync) -> Maildir, again"])
+        getmail = rates["getmail6 -> Maildir"]
+        for label, rate in rates.items():
+            if label.startswith("aduan"):
+                print(
+                    f"{label:32s} vs best mbsync {rate / mbsync:5.2f} (goal >= 0.5)"
+                    f"  vs getmail {rate / getmail:5.2f} (goal > 1)"
+                )
+    finally:
+        server.stop(graceful=False)
+        remove_server_dir(server.root)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
