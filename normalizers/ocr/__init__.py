@@ -1,0 +1,1 @@
+"""OCR of scanned complaint forms: decode, clean-up, Tesseract, fields, signature box."""
