@@ -24,7 +24,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
-from sinks.state import CheckpointStore
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -37,6 +36,7 @@ from ingest.adapter import Adapter, AdapterContext, Batch, ChannelUnhealthy, Sta
 from ingest.config import AppConfig
 from ingest.pipeline import Pipeline, PublishFailed
 from ingest.registry import ChannelSettings
+from sinks.state import CheckpointStore
 
 log = logging.getLogger("aduan.runtime")
 

@@ -1,4 +1,4 @@
-"""Pure functions from a channel's raw payload to the report record, and the Indonesian extractors."""
+"""Pure functions from a raw payload to the report record, and the Indonesian extractors."""
 
 from normalizers.base import (
     NormalizeContext,

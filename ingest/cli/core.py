@@ -103,12 +103,12 @@ def run(
 ) -> None:
     """Poll every enabled channel and (by default) store what arrives, until SIGTERM/SIGINT."""
     from prometheus_client import start_http_server
-    from sinks.db import make_engine, migrate
-    from sinks.state import CheckpointStore
-    from sinks.store import StoreConsumer
 
     from ingest.pipeline import Pipeline
     from ingest.runtime import Runtime
+    from sinks.db import make_engine, migrate
+    from sinks.state import CheckpointStore
+    from sinks.store import StoreConsumer
 
     cfg = load_or_exit(config)
     setup_logging(cfg, verbose)
