@@ -370,8 +370,13 @@ def quarantine_replay(
     if not items:
         raise fail("nothing to replay (give ids, or --all)")
     failed = 0
-    with Pipeline.open(cfg) as pipeline:
+    with (
+        Pipeline.open(cfg) as pipeline,
+        Progress(disable=not sys.stderr.isatty(), transient=True) as bar,
+    ):
+        task = bar.add_task("replaying", total=len(items))
         for item_id, item in zip(item_ids or [i.id for i in items], items, strict=False):
+            bar.advance(task)
             if item is None:
                 typer.echo(f"{item_id}: no such quarantined item", err=True)
                 failed += 1
