@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sys
 import threading
 from types import FrameType
 from typing import Annotated
@@ -86,7 +87,8 @@ def list_(
             typer.echo(report.model_dump_json())
         return
     table = Table(title=f"{len(found)} report(s)")
-    for column in ("tracking_no", "status", "channel", "received_at", "category", "reporter"):
+    table.add_column("tracking_no", no_wrap=True, min_width=17)
+    for column in ("status", "channel", "received_at", "category", "reporter"):
         table.add_column(column, no_wrap=True)
     table.add_column("text")
     for r in found:
@@ -100,7 +102,8 @@ def list_(
             reporter or "-",
             _excerpt(r.text),
         )
-    Console().print(table)
+    # piped or logged output is not cut to 80 columns: tracking numbers must survive whole
+    Console(width=None if sys.stdout.isatty() else 200).print(table)
 
 
 @reports_app.command("show")

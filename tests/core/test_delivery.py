@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -227,7 +228,8 @@ def test_demo_twice_stores_no_duplicates(tmp_path: Path) -> None:
         "data_dir: ../var/demo", f"data_dir: {tmp_path / 'var'}"
     )
     (tmp_path / "demo.yaml").write_text(text, encoding="utf-8")
-    (tmp_path / "buku").symlink_to(root / "samples" / "buku")
+    for folder in ("buku", "callcenter", "kotak"):
+        (tmp_path / folder).symlink_to(root / "samples" / folder)
     for _ in range(2):
         out = subprocess.run(
             [*ADUAN, "run", "--until-idle", "-c", str(tmp_path / "demo.yaml")],
@@ -245,5 +247,7 @@ def test_demo_twice_stores_no_duplicates(tmp_path: Path) -> None:
     )
     assert listed.returncode == 0, listed.stderr
     rows, distinct, tracking = stored(f"sqlite:///{tmp_path / 'var' / 'aduan.db'}")
-    assert rows == distinct == tracking == 10
-    assert listed.stdout.count("ADU-") == 10
+    # 10 book rows, 2 call transcripts, 1 scanned form (OCR: needs tesseract, required in CI)
+    expected = 13 if shutil.which("tesseract") else 12
+    assert rows == distinct == tracking == expected
+    assert listed.stdout.count("ADU-") == expected
