@@ -38,12 +38,13 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from ingest.adapter import AdapterContext, BaseAdapter, Batch, State
 from normalizers.base import RawMessage
+from normalizers.office import DEFAULT_OFFICE
 
 log = logging.getLogger(__name__)
 
@@ -470,3 +471,21 @@ class FolderAdapter(BaseAdapter):
                 continue
             if got is not None:
                 yield got[0]
+
+
+_S = TypeVar("_S", bound=FolderSettings)
+
+
+def read_dropped_files(
+    path: Path, conf: _S, build: Callable[[_S, AdapterContext], FolderAdapter], channel_name: str
+) -> Iterator[RawMessage]:
+    """Files under ``path`` (a folder or one file) for ``aduan import``: no state kept.
+
+    Shared by every watch-folder kind so that a backfill reads files exactly as polling does.
+    """
+    folder = path if path.is_dir() else path.parent
+    local = conf.model_copy(
+        update={"path": folder, "pattern": None if path.is_dir() else path.name}
+    )
+    ctx = AdapterContext(channel_name=channel_name, data_dir=folder, office=DEFAULT_OFFICE)
+    yield from build(local, ctx).read_all()

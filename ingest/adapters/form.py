@@ -25,11 +25,10 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from ingest.adapter import Adapter, AdapterContext
-from ingest.adapters.folder import FolderAdapter, FolderSettings, _Seen
+from ingest.adapters.folder import FolderAdapter, FolderSettings, _Seen, read_dropped_files
 from ingest.registry import ChannelPlugin, ChannelSettings
 from normalizers.base import RawMessage
 from normalizers.form import normalize
-from normalizers.office import DEFAULT_OFFICE
 
 FORM_SUFFIXES = [".png", ".jpg", ".jpeg", ".tif", ".tiff", ".pdf"]
 _CONTENT_TYPES = {
@@ -97,14 +96,8 @@ def make_adapter(settings: ChannelSettings, ctx: AdapterContext) -> Adapter:
 
 
 def read_files(path: Path, settings: ChannelSettings) -> Iterator[RawMessage]:
-    """Scans under ``path`` (a folder or one file) for ``aduan import``: no state kept."""
-    conf = _as_settings(settings)
-    folder = path if path.is_dir() else path.parent
-    local = conf.model_copy(
-        update={"path": folder, "pattern": None if path.is_dir() else path.name}
-    )
-    ctx = AdapterContext(channel_name=conf.name, data_dir=folder, office=DEFAULT_OFFICE)
-    yield from FormFolderAdapter(local, ctx).read_all()
+    """Scans under ``path`` for ``aduan import``."""
+    return read_dropped_files(path, _as_settings(settings), FormFolderAdapter, settings.name)
 
 
 PLUGIN = ChannelPlugin(

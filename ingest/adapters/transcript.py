@@ -24,10 +24,9 @@ from typing import Annotated, Literal
 from pydantic import Field
 
 from ingest.adapter import Adapter, AdapterContext
-from ingest.adapters.folder import CsvIndex, FolderAdapter, FolderSettings
+from ingest.adapters.folder import CsvIndex, FolderAdapter, FolderSettings, read_dropped_files
 from ingest.registry import ChannelPlugin, ChannelSettings
 from normalizers.base import RawMessage
-from normalizers.office import DEFAULT_OFFICE
 from normalizers.transcript import normalize
 
 TRANSCRIPT_SUFFIXES = [".vtt", ".srt", ".json", ".txt", ".csv"]
@@ -87,14 +86,8 @@ def make_adapter(settings: ChannelSettings, ctx: AdapterContext) -> Adapter:
 
 
 def read_files(path: Path, settings: ChannelSettings) -> Iterator[RawMessage]:
-    """Transcripts under ``path`` (a folder or one file) for ``aduan import``: no state kept."""
-    conf = _as_settings(settings)
-    folder = path if path.is_dir() else path.parent
-    local = conf.model_copy(
-        update={"path": folder, "pattern": None if path.is_dir() else path.name}
-    )
-    ctx = AdapterContext(channel_name=conf.name, data_dir=folder, office=DEFAULT_OFFICE)
-    yield from make_folder_adapter(local, ctx).read_all()
+    """Transcripts under ``path`` for ``aduan import``."""
+    return read_dropped_files(path, _as_settings(settings), make_folder_adapter, settings.name)
 
 
 PLUGIN = ChannelPlugin(
