@@ -44,6 +44,13 @@ def normalize_safely(
         return [Rejection(mask_niks_in_text(reason), raw.external_id)]
 
 
+def normalize_chunk(
+    plugin: ChannelPlugin, jobs: list[tuple[RawMessage, NormalizeContext]]
+) -> list[list[Outcome]]:
+    """Normalize several messages; a module-level function so a process pool can run it."""
+    return [normalize_safely(plugin, raw, ctx) for raw, ctx in jobs]
+
+
 def load_classifier(cfg: AppConfig) -> Classifier | None:
     """The office's category classifier, if the extractors are installed and can load one."""
     try:

@@ -13,18 +13,17 @@ publishing is idempotent downstream (deterministic ids), so redoing is safe.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sinks.state import QuarantineStore
-
 from ingest.attachments import AttachmentStore
 from ingest.config import AppConfig
-from ingest.normalizing import load_classifier, normalize_safely, settings_dict
-from ingest.registry import ChannelSettings
+from ingest.normalizing import load_classifier, normalize_chunk, settings_dict
+from ingest.registry import ChannelPlugin, ChannelSettings
 from normalizers.base import (
     Classifier,
     NormalizeContext,
@@ -35,8 +34,13 @@ from normalizers.base import (
 )
 from normalizers.record import Report
 from sinks.queue import PublishError, ReportPublisher
+from sinks.state import QuarantineStore
 
 log = logging.getLogger("aduan.pipeline")
+
+#: batches at least this large are normalized in parallel (see Pipeline._run_normalizer)
+PARALLEL_MIN = 32
+MAX_WORKERS = 4
 
 
 class PublishFailed(Exception):
@@ -60,12 +64,14 @@ class Pipeline:
         *,
         classifier: Classifier | None = None,
         cpu_pool: Executor | None = None,
+        workers: int = 1,
     ) -> None:
         self.cfg = cfg
         self.publisher = publisher
         self.quarantine = quarantine
         self.classifier = classifier
         self.cpu_pool = cpu_pool
+        self.workers = max(1, workers)
         self.raw_store = AttachmentStore(cfg.data_dir / "raw")
         self.attachments = AttachmentStore(cfg.data_dir / "attachments")
 
@@ -80,9 +86,9 @@ class Pipeline:
         if migrate:
             run_migrations(engine)
         publisher = ReportPublisher(cfg.queue_url, cfg.data_dir)
-        pool: ProcessPoolExecutor | None = None
-        if any(cfg.plugin(c).cpu_bound for c in cfg.enabled_channels):
-            pool = ProcessPoolExecutor()
+        workers = min(os.cpu_count() or 1, MAX_WORKERS)
+        # worker processes start lazily, on the first batch worth spreading
+        pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
         try:
             yield cls(
                 cfg,
@@ -90,6 +96,7 @@ class Pipeline:
                 QuarantineStore(engine),
                 classifier=load_classifier(cfg),
                 cpu_pool=pool,
+                workers=workers,
             )
         finally:
             publisher.close()
@@ -117,24 +124,40 @@ class Pipeline:
         plugin = self.cfg.plugin(settings)
         jobs: list[tuple[RawMessage, NormalizeContext]] = []
         for raw in messages:
-            stored = self.raw_store.put(raw.payload)
+            stored = self.raw_store.put(raw.payload, sync=False)
             jobs.append((raw, self.context(settings, stored.uri, stored.sha256)))
-        results: list[list[Outcome]]
+        if jobs:
+            self.raw_store.sync()  # one flush for the batch: archived before anything is published
         todo = [(raw, ctx) for raw, ctx in jobs if raw.transport_error is None]
-        if plugin.cpu_bound and self.cpu_pool is not None and len(todo) > 1:
-            futures = [
-                self.cpu_pool.submit(normalize_safely, plugin, raw, ctx) for raw, ctx in todo
-            ]
-            done = iter([f.result() for f in futures])
-        else:
-            done = iter([normalize_safely(plugin, raw, ctx) for raw, ctx in todo])
-        results = [
+        done = iter(self._run_normalizer(plugin, todo))
+        results: list[list[Outcome]] = [
             [Rejection(raw.transport_error, raw.external_id)]
             if raw.transport_error is not None
             else next(done)
             for raw, _ in jobs
         ]
         return [(raw, ctx.raw_uri, out) for (raw, ctx), out in zip(jobs, results, strict=True)]
+
+    def _run_normalizer(
+        self, plugin: ChannelPlugin, todo: list[tuple[RawMessage, NormalizeContext]]
+    ) -> list[list[Outcome]]:
+        """Normalize in this process, or spread over the pool when that pays.
+
+        OCR-like kinds send each file as its own task. Other kinds only go parallel for large
+        batches, in one chunk per worker: a task carries the classifier model (~1.5 MB
+        pickled), which costs more than normalizing one message, but is shared by every
+        message of a chunk.
+        """
+        pool = self.cpu_pool
+        if pool is None or len(todo) < 2 or (not plugin.cpu_bound and len(todo) < PARALLEL_MIN):
+            return normalize_chunk(plugin, todo)
+        if plugin.cpu_bound:
+            chunks = [[job] for job in todo]
+        else:
+            size = -(-len(todo) // self.workers)
+            chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
+        futures = [pool.submit(normalize_chunk, plugin, chunk) for chunk in chunks]
+        return [outcome for f in futures for outcome in f.result()]
 
     def process(
         self,
@@ -152,14 +175,18 @@ class Pipeline:
         result = ProcessResult()
         pending_rejections: list[tuple[RawMessage, str, Rejection]] = []
         reports: list[Report] = []
+        blobs_written = False
         for raw, raw_uri, outcomes in self.normalize(settings, messages):
             for outcome in outcomes:
                 if isinstance(outcome, Normalized):
                     for data in outcome.blobs.values():
-                        self.attachments.put(data)
+                        self.attachments.put(data, sync=False)
+                        blobs_written = True
                     reports.append(outcome.report)
                 else:
                     pending_rejections.append((raw, raw_uri, outcome))
+        if blobs_written:
+            self.attachments.sync()  # the attachments a report names exist before it is published
         if reports:
             try:
                 self.publisher.publish(reports)
