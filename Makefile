@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
-APT_PACKAGES = dovecot-imapd tesseract-ocr tesseract-ocr-ind isync getmail6 fonts-dejavu-core
+APT_PACKAGES = dovecot-imapd tesseract-ocr tesseract-ocr-ind isync getmail6 fonts-dejavu-core fonts-liberation
 
 .PHONY: demo test lint system-deps services bench clean
 
@@ -25,6 +25,7 @@ system-deps:
 	  command -v $$tool >/dev/null 2>&1 || [ -x /usr/sbin/$$tool ] || missing="$$missing $$tool"; \
 	done; \
 	tesseract --list-langs 2>/dev/null | grep -qx ind || missing="$$missing tesseract-ind"; \
+	[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing="$$missing fonts"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; elif command -v sudo >/dev/null; then SUDO=sudo; else SUDO=none; fi; \
 	  if [ "$$SUDO" = none ]; then echo "missing:$$missing — install: apt-get install $(APT_PACKAGES)"; \
