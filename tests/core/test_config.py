@@ -163,3 +163,35 @@ def test_planted_secret_never_appears_in_errors_or_logs(tmp_path: Path) -> None:
     assert (
         "channels.yaml:11: channels[0].poll_interval: Input should be a valid number" in out.stderr
     )
+
+
+def test_shipped_example_configs_are_valid() -> None:
+    """The configs we hand to offices must load: docs that drift from the code are caught here."""
+    root = Path(__file__).resolve().parents[2]
+    env = {
+        name: "x-secret-value"
+        for name in (
+            "AMQP_PASSWORD",
+            "PG_PASSWORD",
+            "IMAP_PASSWORD",
+            "X_BEARER_TOKEN",
+            "FB_PAGE_TOKEN",
+            "FB_APP_SECRET",
+            "FB_VERIFY_TOKEN",
+            "SMS_SECRET",
+        )
+    }
+    production = load_config(root / "deploy" / "channels.production.yaml", env=env)
+    assert {c.kind for c in production.channels} == {
+        "email",
+        "twitter",
+        "facebook",
+        "instagram",
+        "transcript",
+        "form",
+        "sms",
+        "web",
+        "csv",
+    }
+    demo = load_config(root / "samples" / "demo.yaml", env={})
+    assert [c.name for c in demo.channels] == ["buku-pengaduan", "call-center", "kotak-pengaduan"]

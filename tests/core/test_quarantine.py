@@ -13,7 +13,9 @@ ADUAN = [sys.executable, "-m", "ingest.cli"]
 
 
 def aduan(cfg: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*ADUAN, *args, "-c", str(cfg)], capture_output=True, text=True, timeout=180, cwd=cfg.parent)
+    return subprocess.run(
+        [*ADUAN, *args, "-c", str(cfg)], capture_output=True, text=True, timeout=180, cwd=cfg.parent
+    )
 
 
 def test_quarantine_list_show_replay_after_fixing_the_config(tmp_path: Path) -> None:
@@ -42,7 +44,10 @@ def test_quarantine_list_show_replay_after_fixing_the_config(tmp_path: Path) -> 
     assert doc["channel"] == "buku"
     assert doc["reason"].startswith("buku.csv:3: cannot read date")
     assert doc["raw_uri"].startswith("file://")
-    assert json.loads(Path(doc["raw_uri"].removeprefix("file://")).read_bytes())["values"]["No"] == "K-2"
+    assert (
+        json.loads(Path(doc["raw_uri"].removeprefix("file://")).read_bytes())["values"]["No"]
+        == "K-2"
+    )
 
     # still failing: the item stays in quarantine, the command says why and exits non-zero
     again = aduan(cfg, "quarantine", "replay", "1")
@@ -50,7 +55,12 @@ def test_quarantine_list_show_replay_after_fixing_the_config(tmp_path: Path) -> 
     assert "still rejected" in again.stderr
 
     # staff fix the channel's date layout, then replay: the report arrives, the item is marked
-    cfg.write_text(cfg.read_text(encoding="utf-8").replace("    batch_size: 10\n", "    batch_size: 10\n    date_format: '%d %b %Y'\n"), encoding="utf-8")
+    cfg.write_text(
+        cfg.read_text(encoding="utf-8").replace(
+            "    batch_size: 10\n", "    batch_size: 10\n    date_format: '%d %b %Y'\n"
+        ),
+        encoding="utf-8",
+    )
     fixed = aduan(cfg, "quarantine", "replay", "1")
     assert fixed.returncode == 0, fixed.stderr
     drained = aduan(cfg, "run", "--until-idle")
