@@ -91,24 +91,17 @@ def test_a_third_party_package_adds_a_kind(tmp_path: Path) -> None:
     assert json.loads(out.stdout)["text"] == "Air PDAM mati tiga hari"
 
 
+def normalize_with_demo_config(path: Path) -> subprocess.CompletedProcess[str]:
+    demo = ROOT / "samples" / "demo.yaml"
+    cmd = [*ADUAN, "normalize", "--channel", "buku-pengaduan", "-c", str(demo), str(path)]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+
+
 def test_normalize_prints_one_report_per_line_and_fails_on_rejects(tmp_path: Path) -> None:
     demo = load_config(ROOT / "samples" / "demo.yaml", env={})
     assert demo.channel("buku-pengaduan").kind == "csv"
     book = ROOT / "samples" / "buku" / "buku-pengaduan-2026.csv"
-    out = subprocess.run(
-        [
-            *ADUAN,
-            "normalize",
-            "--channel",
-            "buku-pengaduan",
-            "-c",
-            str(ROOT / "samples" / "demo.yaml"),
-            str(book),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    out = normalize_with_demo_config(book)
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     assert len(lines) == 10
@@ -120,20 +113,7 @@ def test_normalize_prints_one_report_per_line_and_fails_on_rejects(tmp_path: Pat
 
     bad = tmp_path / "bad.csv"
     bad.write_text("No Agenda;Tanggal;Isi Pengaduan\nX1;bukan tanggal;Isi\n", encoding="utf-8")
-    out = subprocess.run(
-        [
-            *ADUAN,
-            "normalize",
-            "--channel",
-            "buku-pengaduan",
-            "-c",
-            str(ROOT / "samples" / "demo.yaml"),
-            str(bad),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    out = normalize_with_demo_config(bad)
     assert out.returncode == 1
     assert "rejected: bad.csv:2: cannot read date 'bukan tanggal'" in out.stderr
     assert out.stdout == ""
