@@ -16,9 +16,11 @@ import logging
 import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from multiprocessing import get_context
 
 from ingest.attachments import AttachmentStore
 from ingest.config import AppConfig
@@ -87,8 +89,14 @@ class Pipeline:
             run_migrations(engine)
         publisher = ReportPublisher(cfg.queue_url, cfg.data_dir)
         workers = min(os.cpu_count() or 1, MAX_WORKERS)
-        # worker processes start lazily, on the first batch worth spreading
-        pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
+        # Worker processes start lazily, on the first batch worth spreading, from a fork server:
+        # forking this process itself, with the channel and store threads running, could copy
+        # a lock some thread holds (logging, SQLite) into a child that then waits on it forever.
+        pool = (
+            ProcessPoolExecutor(max_workers=workers, mp_context=get_context("forkserver"))
+            if workers > 1
+            else None
+        )
         try:
             yield cls(
                 cfg,
@@ -156,8 +164,13 @@ class Pipeline:
         else:
             size = -(-len(todo) // self.workers)
             chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
-        futures = [pool.submit(normalize_chunk, plugin, chunk) for chunk in chunks]
-        return [outcome for f in futures for outcome in f.result()]
+        try:
+            futures = [pool.submit(normalize_chunk, plugin, chunk) for chunk in chunks]
+            return [outcome for f in futures for outcome in f.result()]
+        except BrokenProcessPool as exc:  # a worker died (OOM killer…): go on without the pool
+            log.error("normalizer pool broke (%s); normalizing in-process from now on", exc)
+            self.cpu_pool = None
+            return normalize_chunk(plugin, todo)
 
     def process(
         self,

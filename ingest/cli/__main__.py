@@ -1,3 +1,6 @@
+"""`python -m ingest.cli`: the guard keeps process-pool workers from running the CLI again."""
+
 from ingest.cli import main
 
-main()
+if __name__ == "__main__":
+    main()
