@@ -80,7 +80,9 @@ def list_(
 
     if status is not None and status not in {s.value for s in ReportStatus}:
         raise fail(f"unknown status {status!r}; valid: {', '.join(s.value for s in ReportStatus)}")
-    engine = _engine(load_or_exit(config))
+    cfg = load_or_exit(config)
+    engine = _engine(cfg)
+    tz = cfg.office.tz  # staff read times in the office's own zone (WIB/WITA/WIT)
     found = list_reports(engine, status=status, channel=channel, limit=limit)
     if as_json:
         for report in found:
@@ -97,7 +99,7 @@ def list_(
             r.tracking_no,
             r.status.value + (" (dup)" if r.duplicate_of else ""),
             f"{r.channel.kind.value}:{r.channel.name}",
-            r.received_at.strftime("%Y-%m-%d %H:%M"),
+            r.received_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
             r.category or "-",
             reporter or "-",
             _excerpt(r.text),
@@ -116,7 +118,9 @@ def show(
     from sinks.repository import get_report
     from sinks.tracking import is_valid_tracking_no
 
-    engine = _engine(load_or_exit(config))
+    cfg = load_or_exit(config)
+    engine = _engine(cfg)
+    tz = cfg.office.tz
     report = get_report(engine, tracking_no)
     if report is None:
         hint = "" if is_valid_tracking_no(tracking_no) else " (its check digit or format is wrong)"
@@ -129,13 +133,13 @@ def show(
     rows = [
         ("id", str(report.id)),
         ("channel", f"{report.channel.kind.value}:{report.channel.name}"),
-        ("received_at", report.received_at.isoformat()),
+        ("received_at", report.received_at.astimezone(tz).isoformat()),
         ("reporter", ", ".join(v for v in report.reporter.model_dump().values() if v) or "-"),
         ("subject", report.subject or "-"),
         ("location", ", ".join(str(v) for v in report.location.model_dump().values() if v) or "-"),
         ("category", report.category or "-"),
         ("severity", report.severity.value if report.severity else "-"),
-        ("due_at", report.due_at.isoformat() if report.due_at else "-"),
+        ("due_at", report.due_at.astimezone(tz).isoformat() if report.due_at else "-"),
         ("duplicate_of", report.duplicate_of or "-"),
         (
             "verified",
@@ -150,7 +154,9 @@ def show(
     for column in ("at", "status", "by", "reason"):
         history.add_column(column)
     for h in report.status_history:
-        history.add_row(h.at.isoformat(timespec="seconds"), h.status.value, h.by, h.reason)
+        history.add_row(
+            h.at.astimezone(tz).isoformat(timespec="seconds"), h.status.value, h.by, h.reason
+        )
     console.print(history)
 
 
