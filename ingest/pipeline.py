@@ -18,7 +18,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from multiprocessing import get_context
 
@@ -112,13 +112,14 @@ class Pipeline:
                 pool.shutdown(cancel_futures=True)
             engine.dispose()
 
-    def context(self, settings: ChannelSettings, raw_uri: str, raw_sha: str) -> NormalizeContext:
+    def context(self, settings: ChannelSettings) -> NormalizeContext:
+        """The batch's context; each message gets a copy naming its own raw payload."""
         return NormalizeContext(
             channel_name=settings.name,
             channel_kind=settings.kind,
             ingested_at=datetime.now(UTC),
-            raw_uri=raw_uri,
-            raw_sha256=raw_sha,
+            raw_uri="",
+            raw_sha256="",
             office=self.cfg.office,
             settings=settings_dict(settings),
             attachment_base_uri=self.attachments.base_uri,
@@ -130,10 +131,11 @@ class Pipeline:
     ) -> list[tuple[RawMessage, str, list[Outcome]]]:
         """Archive each raw payload and normalize it (in the CPU pool for OCR-like kinds)."""
         plugin = self.cfg.plugin(settings)
+        base = self.context(settings)
         jobs: list[tuple[RawMessage, NormalizeContext]] = []
         for raw in messages:
             stored = self.raw_store.put(raw.payload, sync=False)
-            jobs.append((raw, self.context(settings, stored.uri, stored.sha256)))
+            jobs.append((raw, replace(base, raw_uri=stored.uri, raw_sha256=stored.sha256)))
         if jobs:
             self.raw_store.sync()  # one flush for the batch: archived before anything is published
         todo = [(raw, ctx) for raw, ctx in jobs if raw.transport_error is None]
