@@ -110,18 +110,18 @@ class ReportRow(SQLModel, table=True):
     record: dict[str, Any] = Field(sa_column=sa.Column(JSON_TYPE, nullable=False))
 
 
+def _report_fk() -> sa.Column[str]:
+    """The owning report of a child row (a fresh Column each time: a Column has one table)."""
+    return sa.Column(
+        sa.String(36), sa.ForeignKey("reports.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+
+
 class AttachmentRow(SQLModel, table=True):
     __tablename__ = "attachments"
 
     id: int | None = Field(default=None, sa_column=sa.Column(sa.Integer(), primary_key=True))
-    report_id: str = Field(
-        sa_column=sa.Column(
-            sa.String(36),
-            sa.ForeignKey("reports.id", ondelete="CASCADE"),
-            nullable=False,
-            index=True,
-        )
-    )
+    report_id: str = Field(sa_column=_report_fk())
     position: int = Field(sa_column=sa.Column(sa.Integer(), nullable=False))
     filename: str = Field(sa_column=sa.Column(sa.Text(), nullable=False))
     content_type: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
@@ -134,14 +134,7 @@ class StatusHistoryRow(SQLModel, table=True):
     __tablename__ = "status_history"
 
     id: int | None = Field(default=None, sa_column=sa.Column(sa.Integer(), primary_key=True))
-    report_id: str = Field(
-        sa_column=sa.Column(
-            sa.String(36),
-            sa.ForeignKey("reports.id", ondelete="CASCADE"),
-            nullable=False,
-            index=True,
-        )
-    )
+    report_id: str = Field(sa_column=_report_fk())
     status: str = Field(sa_column=sa.Column(sa.String(32), nullable=False))
     at: datetime = Field(sa_column=_dt(nullable=False))
     by: str = Field(sa_column=sa.Column(sa.String(200), nullable=False))
