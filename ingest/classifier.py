@@ -1,23 +1,26 @@
 """Loading, training and saving the complaint classifier (the file I/O half of it).
 
 ``normalizers.extract.classify`` builds and applies the model without touching files; this
-module reads the labelled CSV (``text,category``) and joblib model files. When the office's
-profile names no model (``office.classifier_model`` in channels.yaml), the model is trained
-from the labelled set shipped in ``normalizers/data/complaints.csv``; that takes well under a
-second and happens once per process.
+module reads the labelled CSV (``text,category``) and model files. When the office's profile
+names no model (``office.classifier_model`` in channels.yaml), the model is trained from the
+labelled set shipped in ``normalizers/data/complaints.csv``, once per installation when a cache
+directory is given (the pipeline's ``data_dir/models``), else once per process.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import logging
+import os
 from collections.abc import Iterable
 from functools import cache
-from importlib import resources
+from importlib import metadata, resources
 from pathlib import Path
 
 from normalizers.base import Classifier
-from normalizers.extract.classify import ModelClassifier, train
+from normalizers.extract.classify import LinearTextClassifier, ModelClassifier, train
 from normalizers.office import OfficeProfile
 
 __all__ = [
@@ -30,7 +33,10 @@ __all__ = [
     "shipped_rows",
 ]
 
-_FORMAT = "aduan-classifier/1"
+log = logging.getLogger(__name__)
+
+_FORMAT = "aduan-classifier/2"  # the arrays' own format tag is checked on load
+_LEGACY_FORMAT = "aduan-classifier/1"  # joblib pickle of the scikit-learn pipeline
 
 
 class ClassifierError(RuntimeError):
@@ -63,23 +69,86 @@ def shipped_rows() -> list[tuple[str, str]]:
     return read_rows(io.StringIO(data), "normalizers/data/complaints.csv")
 
 
+def _shipped_bytes() -> bytes:
+    return resources.files("normalizers").joinpath("data/complaints.csv").read_bytes()
+
+
+def _builtin_key() -> str:
+    """Changes whenever the built-in model could: the shipped data, the model file format, the
+    training code's version, scikit-learn's."""
+    digest = hashlib.sha256(_shipped_bytes())
+    for part in (_FORMAT, _version("aduan"), _version("scikit-learn"), _version("numpy")):
+        digest.update(b"\0" + part.encode())
+    return digest.hexdigest()[:20]
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "?"
+
+
+def default_classifier(cache_dir: Path | None = None) -> LinearTextClassifier:
+    """The model trained on the shipped set; cached because it never changes in a process.
+
+    With ``cache_dir`` (the pipeline passes ``data_dir/models``) the compiled model is kept on
+    disk, so only the first start of an installation pays for importing scikit-learn and
+    training (~1.5 s); later starts read ~2 MB of arrays.
+    """
+    return _builtin(cache_dir)
+
+
 @cache
-def default_classifier() -> ModelClassifier:
-    """The model trained on the shipped set; cached because it never changes in a process and
-    a fitted scikit-learn pipeline is only read by ``predict`` (safe to share)."""
-    return train(shipped_rows())
+def _builtin(cache_dir: Path | None) -> LinearTextClassifier:
+    if cache_dir is not None:
+        path = cache_dir / f"builtin-{_builtin_key()}.npz"
+        try:
+            return _read_npz(path)
+        except FileNotFoundError:
+            pass
+        except (OSError, ValueError, KeyError) as exc:
+            log.warning("ignoring the unreadable cached model %s (%s); retraining", path, exc)
+        model = train(shipped_rows()).compiled
+        try:
+            _write_npz(model, path)
+        except OSError as exc:  # a read-only data dir costs start-up time, nothing else
+            log.warning("could not cache the built-in model in %s: %s", cache_dir, exc)
+        return model
+    return train(shipped_rows()).compiled
 
 
-def save_model(model: ModelClassifier, path: Path) -> None:
-    import joblib
+def _write_npz(model: LinearTextClassifier, path: Path) -> None:
+    import numpy as np
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    joblib.dump({"format": _FORMAT, "model": model.model, "categories": model.categories}, path)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with tmp.open("wb") as handle:
+            np.savez(handle, **model.to_arrays())
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)  # readers see the old file or the whole new one
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
-def load_model(path: Path) -> ModelClassifier:
-    import joblib
+def _read_npz(path: Path) -> LinearTextClassifier:
+    import numpy as np
 
+    with np.load(path, allow_pickle=False) as arrays:
+        return LinearTextClassifier.from_arrays({k: arrays[k] for k in arrays.files})
+
+
+def save_model(model: ModelClassifier | LinearTextClassifier, path: Path) -> None:
+    """Write the compiled model: NumPy arrays in a zip (``.npz``), no pickled code."""
+    compiled = model.compiled if isinstance(model, ModelClassifier) else model
+    _write_npz(compiled, path)
+
+
+def load_model(path: Path) -> LinearTextClassifier:
+    """A model file of ``aduan train-classifier``: this version's ``.npz``, or the joblib
+    pickle of earlier versions (compiled on load; that needs scikit-learn)."""
     if not path.is_file():
         raise ClassifierError(
             f"classifier model {path} not found: create it with "
@@ -87,18 +156,40 @@ def load_model(path: Path) -> ModelClassifier:
             "from channels.yaml to use the built-in model"
         )
     try:
+        with path.open("rb") as handle:
+            magic = handle.read(4)
+    except OSError as exc:
+        raise ClassifierError(f"cannot read classifier model {path}: {exc.strerror}") from exc
+    if magic.startswith(b"PK"):
+        try:
+            return _read_npz(path)
+        except (OSError, ValueError, KeyError) as exc:
+            raise ClassifierError(
+                f"{path} is not a readable classifier model ({exc}); retrain it with "
+                "`aduan train-classifier`"
+            ) from exc
+    return _load_legacy(path)
+
+
+def _load_legacy(path: Path) -> LinearTextClassifier:
+    import joblib
+
+    try:
         blob = joblib.load(path)
     except Exception as exc:  # joblib raises many kinds for a corrupt file
         raise ClassifierError(
             f"{path} is not a readable classifier model ({exc}); retrain it with "
             "`aduan train-classifier`"
         ) from exc
-    if not isinstance(blob, dict) or blob.get("format") != _FORMAT:
+    if not isinstance(blob, dict) or blob.get("format") != _LEGACY_FORMAT:
         raise ClassifierError(f"{path} was not made by `aduan train-classifier`; retrain it")
-    return ModelClassifier(blob["model"], tuple(blob["categories"]))
+    try:
+        return ModelClassifier(blob["model"], tuple(blob["categories"])).compiled
+    except (ValueError, AttributeError, IndexError, TypeError) as exc:
+        raise ClassifierError(f"{path}: {exc}; retrain it with `aduan train-classifier`") from exc
 
 
-def load_classifier(office: OfficeProfile) -> Classifier:
+def load_classifier(office: OfficeProfile, cache_dir: Path | None = None) -> Classifier:
     """The classifier for an office: its configured model file, else the built-in one.
 
     Callers may ask once per message; a model file is read again only when it changed.
@@ -110,11 +201,11 @@ def load_classifier(office: OfficeProfile) -> Classifier:
         except OSError:
             return load_model(path)  # raises the helpful "not found" error
         return _load_cached(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
-    return default_classifier()
+    return default_classifier(cache_dir)
 
 
 @cache
-def _load_cached(path: str, mtime_ns: int, size: int) -> ModelClassifier:
+def _load_cached(path: str, mtime_ns: int, size: int) -> LinearTextClassifier:
     """Keyed by the file's identity and change stamp; models are read-only once loaded."""
     del mtime_ns, size
     return load_model(Path(path))

@@ -58,7 +58,7 @@ def load_classifier(cfg: AppConfig) -> Classifier | None:
     except ImportError:
         return None
     try:
-        loaded: Classifier | None = _load(cfg.office)
+        loaded: Classifier | None = _load(cfg.office, cfg.data_dir / "models")
     except Exception as exc:  # a broken model must not stop intake: keyword rules still apply
         log.error("classifier could not be loaded, keyword rules only: %s", exc)
         return None

@@ -16,12 +16,12 @@ from ingest.classifier import (
     read_rows,
     save_model,
 )
-from normalizers.extract.classify import ModelClassifier, evaluate, train
+from normalizers.extract.classify import LinearTextClassifier, evaluate, train
 
 
 def train_classifier(
     data: Annotated[Path, typer.Argument(help="labelled CSV with a header: text,category")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="where to write the model (joblib)")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="where to write the model (.npz)")],
     evaluate_first: Annotated[
         bool,
         typer.Option(
@@ -68,7 +68,7 @@ def classify(
 ) -> None:
     """Print one JSON object per text, one per line: {"category": ..., "severity": ...}."""
     try:
-        model: ModelClassifier = load_model(model_path) if model_path else default_classifier()
+        model: LinearTextClassifier = load_model(model_path) if model_path else default_classifier()
     except ClassifierError as exc:
         raise typer.BadParameter(str(exc), param_hint="--model") from exc
 

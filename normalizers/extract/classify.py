@@ -20,11 +20,14 @@ information are ``ringan``; a complaint about one agency is ``sedang``; abuse of
 
 from __future__ import annotations
 
+import math
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from functools import cache, cached_property
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache, cached_property, lru_cache
+from itertools import repeat
 from typing import Any
 
 from normalizers.office import Category
@@ -32,6 +35,7 @@ from normalizers.office import Category
 __all__ = [
     "DEFAULT_CATEGORIES",
     "LexiconFeatures",
+    "LinearTextClassifier",
     "ModelClassifier",
     "RuleSet",
     "baseline_model",
@@ -375,10 +379,17 @@ _REPEATED = re.compile(r"([a-z])\1{2,}")
 _MONEY = re.compile(r"\brp\.?\s*\d[\d.,]*|\b\d+(?:[.,]\d+)?\s*(?:rb|ribu|rebu|jt|juta|k)\b")
 
 
+@lru_cache(maxsize=256)
 def normalize_text(text: str) -> str:
-    """Lower-cased, accent-free, slang replaced: what rules and the model look at."""
-    text = unicodedata.normalize("NFKD", text.lower())
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    """Lower-cased, accent-free, slang replaced: what rules and the model look at.
+
+    Cached (bounded; a pure function of a string) because the rules, the model and the
+    severity each look at the same message's text.
+    """
+    text = text.lower()
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
     text = _MONEY.sub(" uang ", text)
     # letters repeated for emphasis ("parahhh", "tolonggg") collapse to one
     text = _REPEATED.sub(r"\1", text)
@@ -537,96 +548,323 @@ def baseline_model(seed: int = 0) -> Any:
     return make_pipeline(TfidfVectorizer(), LinearSVC(random_state=seed))
 
 
+_WORD_TOKEN = r"(?u)\b\w\w+\b"  # noqa: S105 - scikit-learn's default token_pattern
+_SPACES = re.compile(r"\s\s+")
+_FORMAT = "aduan-classifier/2"
+_WORD_CACHE = 50_000  # words whose char n-gram rows a model keeps (~5 MB at most)
+
+
+def _word_ngrams(text: str, low: int, high: int) -> list[str]:
+    """scikit-learn's ``analyzer="word"`` with the default token pattern, re-done here so the
+    runtime needs no scikit-learn (a test checks both give the same n-grams)."""
+    tokens: list[str] = _WORD_PATTERN.findall(text)
+    grams = list(tokens) if low == 1 else []
+    for n in range(max(low, 2), min(high, len(tokens)) + 1):
+        if n == 2:  # the common case, without a join per pair
+            grams.extend(map(_PAIR.format, tokens, tokens[1:]))
+        else:
+            grams.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+    return grams
+
+
+_PAIR = "{} {}"
+
+
+_WORD_PATTERN = re.compile(_WORD_TOKEN)
+
+
+def _char_wb_ngrams(text: str, low: int, high: int) -> list[str]:
+    """scikit-learn's ``analyzer="char_wb"``: character n-grams inside space-padded words."""
+    grams: list[str] = []
+    for word in _SPACES.sub(" ", text).split():
+        grams.extend(_word_grams(word, low, high))
+    return grams
+
+
+def _word_grams(word: str, low: int, high: int) -> tuple[str, ...]:
+    """The char_wb n-grams of one word."""
+    padded = f" {word} "
+    size = len(padded)
+    grams: list[str] = []
+    for n in range(low, high + 1):
+        if size <= n:  # a word no longer than n is one n-gram, counted once
+            grams.append(padded)
+            break
+        grams.extend(padded[i : i + n] for i in range(size - n + 1))
+    return tuple(grams)
+
+
 @dataclass(frozen=True)
-class _FastScorer:
-    """The fitted pipeline's linear decision function, computed without scikit-learn's per-call
-    overhead (~3 ms for one text through a FeatureUnion; this takes a fraction of that).
+class _Block:
+    """One fitted TF-IDF block (sublinear tf, idf, l2 norm) and its slice of the SVM weights."""
 
-    The text is normalized once and each TF-IDF block is recomputed from the fitted vocabulary
-    and idf (sublinear tf, l2 norm, as fitted); the tests check it equals ``decision_function``.
-    """
+    analyzer: str  # "word" or "char_wb"
+    low: int
+    high: int
+    #: term -> row; a missing term maps to the last (zero) row
+    vocabulary: dict[str, int] = field(repr=False)
+    idf: Any = field(repr=False)  # (terms + 1,) float64, last entry 0
+    weights: Any = field(repr=False)  # (terms + 1, classes) float64, last row 0
 
-    lexicon: LexiconFeatures | None
-    blocks: tuple[tuple[Any, dict[str, int], Any, int], ...]  # analyzer, vocabulary, idf, offset
-    coef: Any
-    intercept: Any
-    classes: tuple[str, ...]
+    #: char_wb rows of each word seen (words recur across complaints); bounded, per model
+    _word_rows: dict[str, Any] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
-    @classmethod
-    def of(cls, model: Any) -> _FastScorer | None:
-        import copy
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_word_rows"] = {}  # a cache: not worth shipping to a worker process
+        return state
 
-        try:
-            union, svm = model.steps[0][1], model.steps[-1][1]
-            lexicon: LexiconFeatures | None = None
-            blocks = []
-            offset = 0
-            for _, part in union.transformer_list:
-                if isinstance(part, LexiconFeatures):
-                    lexicon = part
-                    offset += len(LEXICON)
-                    continue
-                if not (part.sublinear_tf and part.norm == "l2" and part.use_idf):
-                    return None
-                plain = copy.copy(part)
-                plain.preprocessor = None  # the text is normalized once, up front
-                blocks.append((plain.build_analyzer(), part.vocabulary_, part.idf_, offset))
-                offset += len(part.vocabulary_)
-            if lexicon is not None and union.transformer_list[0][1] is not lexicon:
-                return None  # the lexicon block must come first (offset 0)
-            classes = tuple(str(c) for c in svm.classes_)
-            return cls(lexicon, tuple(blocks), svm.coef_, svm.intercept_, classes)
-        except (AttributeError, IndexError, TypeError):
-            return None
-
-    def scores(self, text: str) -> Any:
+    def rows(self, norm: str) -> Any:
+        """The vocabulary row of every n-gram of the text, repeats included (unknown: last)."""
         import numpy as np
 
+        missing = len(self.idf) - 1
+        if self.analyzer == "word":
+            grams = _word_ngrams(norm, self.low, self.high)
+            return np.fromiter(
+                map(self.vocabulary.get, grams, repeat(missing)), np.intp, len(grams)
+            )
+        cache = self._word_rows
+        parts = []
+        for word in _SPACES.sub(" ", norm).split():
+            found = cache.get(word)
+            if found is None:
+                pieces = _word_grams(word, self.low, self.high)
+                found = np.fromiter(
+                    map(self.vocabulary.get, pieces, repeat(missing)), np.intp, len(pieces)
+                )
+                if len(cache) >= _WORD_CACHE:
+                    cache.clear()
+                cache[word] = found
+            parts.append(found)
+        return np.concatenate(parts) if parts else np.zeros(0, np.intp)
+
+    def score(self, norm: str) -> Any:
+        """This block's contribution to the decision function, or None when no term is known."""
+        import numpy as np
+
+        if self.analyzer == "word":  # few n-grams, rarely repeated: count the strings
+            counts = Counter(_word_ngrams(norm, self.low, self.high))
+            missing = len(self.idf) - 1
+            rows = np.fromiter(
+                map(self.vocabulary.get, counts.keys(), repeat(missing)), np.intp, len(counts)
+            )
+            tf = np.fromiter(counts.values(), np.intp, len(counts))
+        else:
+            rows, tf = np.unique(self.rows(norm), return_counts=True)
+        if not len(rows):
+            return None
+        values = (1.0 + np.log(tf)) * self.idf[rows]  # the unknown row has idf 0
+        norm_sq = float(values @ values)
+        if norm_sq == 0.0:
+            return None
+        return (values @ self.weights[rows]) / math.sqrt(norm_sq)
+
+
+@dataclass(frozen=True)
+class _Lexicon:
+    """Counts of each category's cue words found in a text (``LexiconFeatures`` without
+    scikit-learn): one regular-expression scan instead of a substring search per cue.
+
+    At each word start the longest cue that begins there is found; every cue that is a prefix
+    of it begins there too, which gives exactly the cues ``f" {cue}" in f" {text}"`` finds.
+    """
+
+    weight: float
+    columns: int
+    pattern: re.Pattern[str] = field(repr=False)
+    #: longest cue found -> every cue that is a prefix of it
+    closure: dict[str, tuple[str, ...]] = field(repr=False)
+    cue_columns: dict[str, tuple[int, ...]] = field(repr=False)  # cue -> its column per listing
+    coef: Any = field(repr=False)  # (columns, classes)
+
+    @classmethod
+    def build(
+        cls, cues: Sequence[tuple[str, int]], columns: int, weight: float, coef: Any
+    ) -> _Lexicon:
+        by_cue: dict[str, list[int]] = {}
+        for cue, column in cues:
+            by_cue.setdefault(cue, []).append(column)
+        ordered = sorted(by_cue, key=lambda c: (-len(c), c))
+        pattern = re.compile(r"(?:^|(?<= ))(?=(" + "|".join(re.escape(c) for c in ordered) + "))")
+        closure = {cue: tuple(other for other in by_cue if cue.startswith(other)) for cue in by_cue}
+        return cls(
+            weight, columns, pattern, closure, {c: tuple(v) for c, v in by_cue.items()}, coef
+        )
+
+    def features(self, norm: str) -> Any:
+        import numpy as np
+
+        present: set[str] = set()
+        for longest in self.pattern.findall(norm):
+            present.update(self.closure[longest])
+        hits = np.zeros(self.columns)
+        for cue in present:
+            for column in self.cue_columns[cue]:
+                hits[column] += 1
+        return self.weight * np.log1p(hits)
+
+    def score(self, norm: str) -> Any:
+        return self.features(norm) @ self.coef
+
+
+@dataclass(frozen=True)
+class LinearTextClassifier:
+    """The fitted model as plain arrays: what the pipeline runs on every message.
+
+    Same decision function as the scikit-learn pipeline (a test checks it), without importing
+    scikit-learn (~1 s at start, in every worker process) or paying its per-call overhead
+    (~3 ms for one text through a FeatureUnion). The text is normalized once; each TF-IDF block
+    is recomputed from the fitted vocabulary and idf, with the idf and SVM weights laid out per
+    term. Saved and loaded as a NumPy ``.npz`` of arrays (no pickle).
+    """
+
+    categories: tuple[str, ...]
+    classes: tuple[str, ...]
+    intercept: Any = field(repr=False)
+    lexicon: _Lexicon | None
+    blocks: tuple[_Block, ...]
+
+    @classmethod
+    def of(cls, model: Any, categories: Sequence[str]) -> LinearTextClassifier:
+        """Compile a pipeline made by ``build_model`` (or ``baseline_model``) and fitted."""
+        import numpy as np
+
+        union, svm = model.steps[0][1], model.steps[-1][1]
+        parts = union.transformer_list if hasattr(union, "transformer_list") else [("", union)]
+        coef = np.asarray(svm.coef_, dtype=np.float64)
+        lexicon: _Lexicon | None = None
+        blocks: list[_Block] = []
+        offset = 0
+        for _, part in parts:
+            if isinstance(part, LexiconFeatures):
+                names = sorted(LEXICON)
+                cues = [(cue, col) for col, name in enumerate(names) for cue in LEXICON[name]]
+                block_coef = coef[:, offset : offset + len(names)].T.copy()
+                lexicon = _Lexicon.build(cues, len(names), part.weight, block_coef)
+                offset += len(names)
+                continue
+            analyzer = part.analyzer
+            if (
+                analyzer not in ("word", "char_wb")
+                or not (part.sublinear_tf and part.norm == "l2" and part.use_idf)
+                or part.preprocessor is not normalize_text
+                or (analyzer == "word" and part.token_pattern != _WORD_TOKEN)
+                or part.stop_words is not None
+                or part.strip_accents is not None
+                or part.binary
+            ):
+                raise ValueError(f"cannot compile this TF-IDF block ({part!r}); retrain")
+            vocabulary = {str(term): int(col) for term, col in part.vocabulary_.items()}
+            size = len(vocabulary)
+            idf = np.zeros(size + 1)
+            idf[:size] = part.idf_
+            weights = np.zeros((size + 1, coef.shape[0]))
+            weights[:size] = coef[:, offset : offset + size].T
+            low, high = part.ngram_range
+            blocks.append(_Block(analyzer, int(low), int(high), vocabulary, idf, weights))
+            offset += size
+        if offset != coef.shape[1]:
+            raise ValueError("the model's features do not add up; retrain")
+        classes = tuple(str(c) for c in svm.classes_)
+        intercept = np.asarray(svm.intercept_, dtype=np.float64)
+        return cls(tuple(categories), classes, intercept, lexicon, tuple(blocks))
+
+    def scores(self, text: str) -> Any:
+        """The SVM's decision values (one per class; a single one for two classes)."""
         norm = normalize_text(text)
         total = self.intercept.copy()
         if self.lexicon is not None:
-            lex = self.lexicon.transform([text])[0]
-            total += self.coef[:, : len(lex)] @ lex
-        for analyzer, vocabulary, idf, offset in self.blocks:
-            counts: dict[int, int] = {}
-            for gram in analyzer(norm):
-                col = vocabulary.get(gram)
-                if col is not None:
-                    counts[col] = counts.get(col, 0) + 1
-            if not counts:
-                continue
-            cols = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-            tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
-            values = (1.0 + np.log(tf)) * idf[cols]
-            values /= np.sqrt(values @ values)
-            total += self.coef[:, cols + offset] @ values
+            total += self.lexicon.score(norm)
+        for block in self.blocks:
+            part = block.score(norm)
+            if part is not None:
+                total += part
         return total
+
+    def classify(self, text: str) -> tuple[str | None, str | None]:
+        if not text or not text.strip():
+            return None, None
+        scores = self.scores(text)
+        if len(scores) == 1:  # two classes: one decision value, positive means classes[1]
+            category = self.classes[int(scores[0] > 0)]
+        else:
+            category = self.classes[int(scores.argmax())]
+        return category, severity_of(text, category)
+
+    # --- as arrays (the .npz file format) ---
+
+    def to_arrays(self) -> dict[str, Any]:
+        import numpy as np
+
+        out: dict[str, Any] = {
+            "format": np.array(_FORMAT),
+            "categories": np.array(self.categories, dtype=str),
+            "classes": np.array(self.classes, dtype=str),
+            "intercept": self.intercept,
+            "blocks": np.array(len(self.blocks)),
+        }
+        if self.lexicon is not None:
+            lex = self.lexicon
+            pairs = [(cue, col) for cue, cols in lex.cue_columns.items() for col in cols]
+            out["lexicon_cues"] = np.array([c for c, _ in pairs], dtype=str)
+            out["lexicon_columns"] = np.array([c for _, c in pairs], dtype=np.int64)
+            out["lexicon_weight"] = np.array(lex.weight)
+            out["lexicon_coef"] = lex.coef
+        for i, block in enumerate(self.blocks):
+            terms = sorted(block.vocabulary, key=block.vocabulary.__getitem__)
+            out[f"block{i}_analyzer"] = np.array(f"{block.analyzer}:{block.low}:{block.high}")
+            out[f"block{i}_terms"] = np.array(terms, dtype=str)
+            out[f"block{i}_idf"] = block.idf
+            out[f"block{i}_weights"] = block.weights
+        return out
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, Any]) -> LinearTextClassifier:
+        """Inverse of ``to_arrays``; raises KeyError/ValueError for anything else."""
+        if str(arrays["format"]) != _FORMAT:
+            raise ValueError(f"not an {_FORMAT} model")
+        lexicon = None
+        if "lexicon_cues" in arrays:
+            names, columns = arrays["lexicon_cues"].tolist(), arrays["lexicon_columns"].tolist()
+            cues = list(zip(names, columns, strict=True))
+            coef = arrays["lexicon_coef"]
+            lexicon = _Lexicon.build(cues, coef.shape[0], float(arrays["lexicon_weight"]), coef)
+        blocks = []
+        for i in range(int(arrays["blocks"])):
+            analyzer, low, high = str(arrays[f"block{i}_analyzer"]).split(":")
+            terms = arrays[f"block{i}_terms"].tolist()
+            idf, weights = arrays[f"block{i}_idf"], arrays[f"block{i}_weights"]
+            if analyzer not in ("word", "char_wb") or not len(terms) + 1 == len(idf) == len(
+                weights
+            ):
+                raise ValueError(f"block {i} is malformed")
+            vocabulary = dict(zip(terms, range(len(terms)), strict=True))
+            blocks.append(_Block(analyzer, int(low), int(high), vocabulary, idf, weights))
+        return cls(
+            tuple(arrays["categories"].tolist()),
+            tuple(arrays["classes"].tolist()),
+            arrays["intercept"],
+            lexicon,
+            tuple(blocks),
+        )
 
 
 @dataclass(frozen=True)
 class ModelClassifier:
-    """A fitted model behind the ``Classifier`` protocol (category by model, severity by rule)."""
+    """A freshly fitted scikit-learn model (training, evaluation, ``.compiled()`` for use)."""
 
     model: Any
     categories: tuple[str, ...]
 
     @cached_property
-    def _fast(self) -> _FastScorer | None:
-        return _FastScorer.of(self.model)
+    def compiled(self) -> LinearTextClassifier:
+        return LinearTextClassifier.of(self.model, self.categories)
 
     def classify(self, text: str) -> tuple[str | None, str | None]:
-        if not text or not text.strip():
-            return None, None
-        fast = self._fast
-        if fast is not None:
-            scores = fast.scores(text)
-            if len(scores) == 1:  # two classes: one decision value, positive means classes[1]
-                category = fast.classes[int(scores[0] > 0)]
-            else:
-                category = fast.classes[int(scores.argmax())]
-        else:
-            category = str(self.model.predict([text])[0])
-        return category, severity_of(text, category)
+        return self.compiled.classify(text)
 
 
 @dataclass(frozen=True)

@@ -164,13 +164,92 @@ def test_empty_text() -> None:
     assert default_classifier().classify("  ") == (None, None)
 
 
-def test_fast_scorer_equals_pipeline() -> None:
-    model = default_classifier()
-    fast = model._fast
-    assert fast is not None
-    for text, _ in shipped_rows()[::7]:
-        assert np.allclose(fast.scores(text), model.model.decision_function([text])[0])
-    assert np.allclose(fast.scores("zzz qqq"), model.model.decision_function(["zzz qqq"])[0])
+@pytest.fixture(scope="module")
+def fitted() -> ModelClassifier:
+    return train(shipped_rows())
+
+
+def test_compiled_model_equals_the_pipeline(fitted: ModelClassifier) -> None:
+    compiled = fitted.compiled
+    texts = [t for t, _ in shipped_rows()[::5]]
+    texts += ["zzz qqq", "Jalan RUSAK parahhh!!! di desa", "bayar Rp 50.000 ke oknum", "ok"]
+    texts += ["Pelayanan Dukcapil lambat sekali, sudah 3 minggu KTP-el belum jadi. Café résumé"]
+    expected = fitted.model.decision_function(texts)
+    for text, want in zip(texts, expected, strict=True):
+        assert np.allclose(compiled.scores(text), want), text
+
+
+ANALYZER_TEXTS = [
+    "",
+    "a",
+    "ab",
+    "jalan rusak",
+    "x y z jalan",
+    "pungli  di   kantor desa\nrt 03",
+    "abcdefghij kl m",
+    "uang uang uang 2026",
+]
+
+
+@pytest.mark.parametrize("text", ANALYZER_TEXTS)
+@pytest.mark.parametrize(
+    ("analyzer", "ngram_range"),
+    [
+        ("word", (1, 2)),
+        ("word", (2, 3)),
+        ("word", (1, 1)),
+        ("char_wb", (2, 5)),
+        ("char_wb", (1, 3)),
+        ("char_wb", (3, 3)),
+    ],
+)
+def test_own_analyzers_equal_scikit_learn(
+    text: str, analyzer: str, ngram_range: tuple[int, int]
+) -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from normalizers.extract.classify import _char_wb_ngrams, _word_ngrams
+
+    theirs = TfidfVectorizer(analyzer=analyzer, ngram_range=ngram_range).build_analyzer()(text)
+    ours = (_word_ngrams if analyzer == "word" else _char_wb_ngrams)(text, *ngram_range)
+    assert ours == theirs
+
+
+def test_lexicon_scan_equals_substring_search(fitted: ModelClassifier) -> None:
+    from normalizers.extract.classify import LexiconFeatures
+
+    lexicon = fitted.compiled.lexicon
+    assert lexicon is not None
+    plain = LexiconFeatures()
+    texts = [t for t, _ in shipped_rows()] + ["jalanan jalan rusak di mana dimana", "apa apakah"]
+    for text in texts:
+        assert np.allclose(lexicon.features(normalize_text(text)), plain.transform([text])[0])
+
+
+def test_compiled_model_round_trips_through_arrays(fitted: ModelClassifier) -> None:
+    from normalizers.extract.classify import LinearTextClassifier
+
+    compiled = fitted.compiled
+    again = LinearTextClassifier.from_arrays(compiled.to_arrays())
+    assert again.classes == compiled.classes and again.categories == compiled.categories
+    for text, _ in shipped_rows()[::11]:
+        assert np.array_equal(again.scores(text), compiled.scores(text))
+
+
+def test_a_model_that_cannot_be_compiled_is_refused() -> None:
+    from normalizers.extract.classify import baseline_model
+
+    rows = [("jalan rusak", "jalan")] * 3 + [("banjir besar", "air")] * 3
+    fitted = ModelClassifier(
+        baseline_model().fit([t for t, _ in rows], [c for _, c in rows]), ("air", "jalan")
+    )
+    with pytest.raises(ValueError, match="retrain"):
+        _ = fitted.compiled
+
+
+def test_normalize_text_is_the_same_for_ascii_and_accented_text() -> None:
+    assert normalize_text("Café RUSAK") == "cafe rusak"
+    assert normalize_text("Jln rusak bgt") == "jalan rusak banget"
 
 
 def test_train_rejects_one_category() -> None:

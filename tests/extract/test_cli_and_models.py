@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from ingest.classifier import (
     ClassifierError,
+    _builtin,
     default_classifier,
     load_classifier,
     load_model,
@@ -17,10 +18,46 @@ from ingest.classifier import (
     shipped_rows,
 )
 from ingest.cli import build_app
-from normalizers.extract.classify import ModelClassifier, train
+from normalizers.extract.classify import LinearTextClassifier, train
 from normalizers.office import DEFAULT_OFFICE, OfficeProfile, Region
 
 DATA = Path(__file__).resolve().parents[2] / "normalizers" / "data" / "complaints.csv"
+
+
+def test_builtin_model_is_trained_once_per_cache_dir(tmp_path: Path) -> None:
+    import numpy as np
+
+    cache = tmp_path / "models"
+    first = default_classifier(cache)
+    files = list(cache.glob("builtin-*.npz"))
+    assert len(files) == 1
+    _builtin.cache_clear()
+    try:
+        again = default_classifier(cache)  # read from disk this time, not retrained
+        assert again is not first
+        assert again.classify("jalan berlubang") == first.classify("jalan berlubang")
+        for text, _ in shipped_rows()[::13]:
+            assert np.array_equal(again.scores(text), first.scores(text))
+        _builtin.cache_clear()
+        files[0].write_bytes(b"PK broken")  # a damaged cache is retrained and replaced
+        assert default_classifier(cache).classify("sampah numpuk") == ("lingkungan", "sedang")
+        assert files[0].stat().st_size > 1000
+    finally:
+        _builtin.cache_clear()
+
+
+def test_legacy_joblib_model_still_loads(tmp_path: Path) -> None:
+    import joblib
+
+    fitted = train([("jalan rusak", "jalan")] * 2 + [("banjir", "air")] * 2)
+    path = tmp_path / "old.joblib"
+    joblib.dump(
+        {"format": "aduan-classifier/1", "model": fitted.model, "categories": fitted.categories},
+        path,
+    )
+    loaded = load_model(path)
+    assert isinstance(loaded, LinearTextClassifier)
+    assert loaded.classify("jalan rusak parah")[0] == "jalan"
 
 
 @pytest.fixture(scope="module")
@@ -123,5 +160,5 @@ def test_model_file_is_read_once_until_it_changes(tmp_path: Path) -> None:
 
     os.utime(path, ns=(1, 1))  # a different change stamp, whatever the clock's resolution
     second = load_classifier(office)
-    assert second is not first and isinstance(second, ModelClassifier)
+    assert second is not first and isinstance(second, LinearTextClassifier)
     assert second.categories == ("jalan", "kotor")
