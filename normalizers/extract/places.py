@@ -9,7 +9,8 @@ module state and concurrent readers are safe.
 
 Matching is by token n-grams in a hash map (a few dictionary look-ups per word, well under a
 millisecond per message). Markers ("desa", "ds.", "kel.", "kec.", "kab.", "kota", "prov.")
-restrict the level and allow a fuzzy look-up for misspelled names; unmarked names are accepted
+restrict the level and allow a fuzzy look-up for misspelled names (difflib's choice, made
+among the few names rapidfuzz's Indel distance leaves possible); unmarked names are accepted
 only when they are unlikely to be ordinary words. Ambiguous names (there are 91 villages named
 Sidomulyo) are decided by the other names in the text (a village under a district also named),
 then by the office's regency. Canonical names are the gazetteer's spelling, with the
@@ -22,10 +23,13 @@ import difflib
 import json
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from types import MappingProxyType
 from typing import Any, NamedTuple
+
+from rapidfuzz import process
+from rapidfuzz.distance import Indel
 
 __all__ = ["Place", "find_place", "gazetteer_provinces"]
 
@@ -119,8 +123,14 @@ class Place:
 @dataclass(frozen=True)
 class _Index:
     keys: MappingProxyType[tuple[str, ...], tuple[Entry, ...]]
-    by_initial: MappingProxyType[tuple[int, str], tuple[tuple[str, tuple[str, ...]], ...]]
-    max_len: int
+    #: (level, first letter, length of the joined name) -> joined names: the fuzzy look-up
+    #: only ever compares names of one level and initial within 3 characters of the phrase
+    by_initial: MappingProxyType[tuple[int, str, int], tuple[str, ...]]
+    #: joined name ("tanjung pering") -> its key; joining is one-to-one (tokens hold no spaces)
+    joined: MappingProxyType[str, tuple[str, ...]]
+    #: first word of a key -> the longest key it starts: most words start none, and the
+    #: n-gram loop need not build a tuple to find that out
+    starts: MappingProxyType[str, int]
 
 
 _TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)*", re.UNICODE)
@@ -187,10 +197,12 @@ def gazetteer_provinces() -> tuple[str, ...]:
     return tuple(_canonical(p) for p in _load_names())
 
 
-def _load_names() -> list[str]:
+@cache
+def _load_names() -> tuple[str, ...]:
+    """Read once: every ``find_place`` call resolves its scope through this list."""
     text = resources.files("areaid").joinpath("nama/provinsi.json").read_text("utf-8")
     names: list[str] = json.loads(text)["himpunan"]
-    return names
+    return tuple(names)
 
 
 def _load_province(name: str) -> list[dict[str, Any]]:
@@ -199,16 +211,21 @@ def _load_province(name: str) -> list[dict[str, Any]]:
     return data
 
 
+@lru_cache(maxsize=64)
 def _resolve_provinces(province: str | None) -> tuple[str, ...]:
-    """Gazetteer file names for a scope: one province (office's) or all of them (None)."""
+    """Gazetteer file names for a scope: one province (office's) or all of them (None).
+
+    Cached, bounded: an office asks with the same province for every message, but the name is
+    configuration, not gazetteer data, so there is no telling how many a process may see.
+    """
     names = _load_names()
     if province is None:
-        return tuple(names)
+        return names
     wanted = _key(province)
     for name in names:
         if _key(name) == wanted:
             return (name,)
-    return tuple(names)  # unknown province name: fall back to the whole country
+    return names  # unknown province name: fall back to the whole country
 
 
 @cache
@@ -250,15 +267,20 @@ def _index(provinces: tuple[str, ...]) -> _Index:
         for entry in list(keys.get(_key(target), ())):
             if entry.level <= REGENCY:
                 add((alias,), entry)
-    by_initial: dict[tuple[int, str], list[tuple[str, tuple[str, ...]]]] = {}
+    by_initial: dict[tuple[int, str, int], list[str]] = {}
+    joined_keys: dict[str, tuple[str, ...]] = {}
+    starts: dict[str, int] = {}
     for key, entries in keys.items():
         joined = " ".join(key)
+        joined_keys[joined] = key
+        starts[key[0]] = max(starts.get(key[0], 0), len(key))
         for level in {e.level for e in entries}:
-            by_initial.setdefault((level, joined[0]), []).append((joined, key))
+            by_initial.setdefault((level, joined[0], len(joined)), []).append(joined)
     return _Index(
         keys=MappingProxyType({k: tuple(v) for k, v in keys.items()}),
         by_initial=MappingProxyType({k: tuple(v) for k, v in by_initial.items()}),
-        max_len=max(len(k) for k in keys),
+        joined=MappingProxyType(joined_keys),
+        starts=MappingProxyType(starts),
     )
 
 
@@ -283,16 +305,42 @@ def _fuzzy(
         phrase = " ".join(words[:n])
         if len(phrase) < 5:
             continue
-        pool = index.by_initial.get((level, phrase[0]), ())
-        names = [joined for joined, _ in pool if abs(len(joined) - len(phrase)) <= 3]
         cutoff = 0.8 if len(phrase) >= 7 else 0.86
-        for match in difflib.get_close_matches(phrase, names, n=1, cutoff=cutoff):
+        for match in difflib.get_close_matches(
+            phrase, _candidates(index, phrase, level, cutoff), n=1, cutoff=cutoff
+        ):
             ratio = difflib.SequenceMatcher(None, phrase, match).ratio()
             if ratio > best[0]:
-                key = next(k for j, k in pool if j == match)
+                key = index.joined[match]
                 entries = tuple(e for e in index.keys[key] if e.level == level)
                 best = (ratio, n, entries)
     return best[1], best[2]
+
+
+def _candidates(index: _Index, phrase: str, level: int, cutoff: float) -> list[str]:
+    """The names of ``level`` that difflib could find close to ``phrase``: a superset, cheaply.
+
+    difflib scores 2*M/T (T: both lengths), M counting the characters of its matching blocks,
+    a common subsequence of the two strings; so M <= LCS, and a name difflib puts at or over
+    the cutoff has an Indel distance T - 2*LCS <= (1 - cutoff) * T. rapidfuzz counts that
+    distance in C++ for the whole pool; difflib, run on the few left, then picks exactly what
+    it would have picked over them all. Integer distances: rapidfuzz's normalized scores round
+    their cutoffs (a 0.8 at a cutoff of 0.8 - 1e-9 is dropped), which a superset cannot afford.
+    """
+    names: list[str] = []
+    initial, size = phrase[0], len(phrase)
+    for length in range(size - 3, size + 4):
+        names.extend(index.by_initial.get((level, initial, length), ()))
+    if not names:
+        return names
+    slack = 1.0 - cutoff
+    # the longest name allowed (3 more characters) has the largest T; +1 against float rounding
+    most = int(slack * (2 * size + 3)) + 1
+    found = process.extract(
+        phrase, names, scorer=Indel.distance, processor=None, score_cutoff=most, limit=None
+    )
+    # each name's own T; 1e-9: (1 - 0.8) * 20 is 3.9999999999999996 in floats, not 4
+    return [name for name, dist, _ in found if dist <= slack * (size + len(name)) + 1e-9]
 
 
 @cache
@@ -327,13 +375,26 @@ def _starts_sentence(text: str, token: re.Match[str]) -> bool:
 
 def _mentions(text: str, index: _Index) -> list[_Mention]:
     tokens = list(_TOKEN.finditer(text.replace("-", " ")))
-    words = [_norm_token(t.group(0)) for t in tokens]
-    plain = [t.group(0).lower() for t in tokens]  # before synonyms: "tiga" is a word, not "III"
-    capital = [t.group(0)[:1].isupper() for t in tokens]
+    raw = [t[0] for t in tokens]
+    plain = [w.lower() for w in raw]  # before synonyms: "tiga" is a word, not "III"
+    if "'" in text or "’" in text:
+        words = [_norm_token(w) for w in raw]
+    else:  # nothing to drop: ``_norm_token`` is the synonym of the lower case
+        words = [SYNONYMS.get(w, w) for w in plain]
+    capital = [w[0].isupper() for w in raw]  # a token is never empty
     mixed_case = any(capital) and not all(capital)
     found: list[_Mention] = []
-    i = 0
-    while i < len(words):
+    starts = index.starts
+    # Most words (~85% in complaints) neither are markers nor start a name: at those the loop
+    # below only steps on, so it visits the others alone, each the first not yet consumed.
+    hits = [k for k, w in enumerate(words) if w in starts or w in MARKERS]
+    h, i = 0, 0
+    while True:
+        while h < len(hits) and hits[h] < i:
+            h += 1
+        if h == len(hits):
+            break
+        i = hits[h]
         level = MARKERS.get(words[i])
         if level is not None and i + 1 < len(words):
             between = text[tokens[i].end() : tokens[i + 1].start()]
@@ -348,7 +409,7 @@ def _mentions(text: str, index: _Index) -> list[_Mention]:
                 or _starts_sentence(text, tokens[i])
                 or bool(found and found[-1].end == tokens[i - 1].end())  # "kec. X desa Y"
             )
-            for n in range(min(index.max_len, len(words) - j), 0, -1):
+            for n in range(min(starts.get(words[j], 0), len(words) - j), 0, -1):
                 entries = tuple(e for e in index.keys.get(tuple(words[j : j + n]), ()) if
                                 e.level == level)  # fmt: skip
                 if not entries:
@@ -384,7 +445,11 @@ def _mentions(text: str, index: _Index) -> list[_Mention]:
                 else:
                     i += 1
             continue
-        for n in range(min(index.max_len, len(words) - i), 0, -1):
+        longest = starts.get(words[i], 0)
+        if not longest:
+            i += 1
+            continue
+        for n in range(min(longest, len(words) - i), 0, -1):
             entries = index.keys.get(tuple(words[i : i + n]), ())
             if entries:
                 entries = _unmarked(entries, text, tokens, plain, capital, mixed_case, i, n)
@@ -481,8 +546,13 @@ def find_place(
     )
 
 
+@cache
 def _home_keys(name: str) -> tuple[tuple[str, ...], ...]:
-    """How an office may spell its regency: "Kota Palembang", "Palembang", "Kab. Ogan Ilir"."""
+    """How an office may spell its regency: "Kota Palembang", "Palembang", "Kab. Ogan Ilir".
+
+    Cached: asked for every candidate of every message, always with a gazetteer regency name
+    (a few hundred of them), so the cache stays small.
+    """
     key = _key(name)
     if key and key[0] in ("kabupaten", "kota") and len(key) > 1:
         short = ("kab", *key[1:]) if key[0] == "kabupaten" else key

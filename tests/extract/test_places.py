@@ -2,9 +2,30 @@
 
 from __future__ import annotations
 
+import dataclasses
+import difflib
+import random
+from types import MappingProxyType
+
 import pytest
 
-from normalizers.extract.places import Place, find_place, gazetteer_provinces
+from normalizers.extract.places import (
+    COMMON_WORDS,
+    DISTRICT,
+    PROVINCE,
+    REGENCY,
+    VILLAGE,
+    Entry,
+    Place,
+    _fuzzy,
+    _Index,
+    _index,
+    _mentions,
+    _ordinary,
+    _resolve_provinces,
+    find_place,
+    gazetteer_provinces,
+)
 
 SS, OI = "Sumatera Selatan", "Kabupaten Ogan Ilir"
 PLG = "Kota Palembang"
@@ -43,6 +64,8 @@ SUMSEL: list[Row] = [
     ("desa tanjng pering", ("Tanjung Pering", "Indralaya Utara", OI, SS), "desa tanjng pering"),
     ("kota pagaralam", (None, None, "Kota Pagar Alam", SS), "kota pagaralam"),
     ("kab. ogan ilr", (None, None, OI, SS), "kab. ogan ilr"),
+    # difflib's ratio is exactly the cutoff (0.8): the rapidfuzz prefilter must not drop it
+    ("kab. muara emil", (None, None, "Kabupaten Muara Enim", SS), "kab. muara emil"),
     # district and its capital village share a name: unmarked -> the district
     ("lampu mati di Tanjung Raja", (None, "Tanjung Raja", OI, SS), "Tanjung Raja"),
     ("desa Tanjung Raja kec. tanjung raja", ("Tanjung Raja", "Tanjung Raja", OI, SS),
@@ -172,3 +195,179 @@ JATENG: list[Row] = [
 @pytest.mark.parametrize("row", JATENG, ids=[r[0] for r in JATENG])
 def test_names_that_are_ordinary_words(row: Row) -> None:
     _check(find_place(row[0], "Jawa Tengah", "Kabupaten Semarang"), row)
+
+
+# The fuzzy look-up narrows each pool with rapidfuzz before difflib decides. It must pick what
+# difflib picks over the whole pool, i.e. what this reference (the look-up before the
+# prefilter, scanning the index itself) picks.
+def _fuzzy_reference(
+    index: _Index, words: list[str], plain: list[str], level: int
+) -> tuple[int, tuple[Entry, ...]]:
+    best: tuple[float, int, tuple[Entry, ...]] = (0.0, 0, ())
+    for n in range(min(3, len(words)), 0, -1):
+        if (n == 1 and _ordinary(plain[0])) or all(w in COMMON_WORDS for w in plain[:n]):
+            continue
+        phrase = " ".join(words[:n])
+        if len(phrase) < 5:
+            continue
+        pool = {
+            " ".join(key): key
+            for key, entries in index.keys.items()
+            if any(e.level == level for e in entries)
+        }
+        names = [j for j in pool if j[0] == phrase[0] and abs(len(j) - len(phrase)) <= 3]
+        cutoff = 0.8 if len(phrase) >= 7 else 0.86
+        for match in difflib.get_close_matches(phrase, names, n=1, cutoff=cutoff):
+            ratio = difflib.SequenceMatcher(None, phrase, match).ratio()
+            if ratio > best[0]:
+                entries = tuple(e for e in index.keys[pool[match]] if e.level == level)
+                best = (ratio, n, entries)
+    return best[1], best[2]
+
+
+# (office province, level after the marker, the words after it as written)
+MISSPELT: list[tuple[str, int, str]] = [
+    (SS, VILLAGE, "tanjng pering"), (SS, VILLAGE, "tanjung pring sejak lama"),
+    (SS, DISTRICT, "Indralay Utara banjir"), (SS, DISTRICT, "pemulutn barat"),
+    (SS, REGENCY, "ogan ilr"), (SS, REGENCY, "muara emil"),  # ratio exactly the cutoff
+    (SS, REGENCY, "muara enm kec"), (SS, VILLAGE, "meranjat sejak hari"),  # -> Meranjat I
+    (SS, VILLAGE, "timbngan"), (SS, VILLAGE, "sakatig"), (SS, DISTRICT, "rantau ali"),
+    (SS, REGENCY, "prabumulh"), (SS, REGENCY, "lubuk lingau"), (SS, REGENCY, "musi banyu asn"),
+    (SS, PROVINCE, "sumatera selatn"), (SS, VILLAGE, "sungai rambtan"),
+    (SS, DISTRICT, "tanjung rja"), (SS, VILLAGE, "kasih rja"), (SS, DISTRICT, "lubuk keliyat"),
+    (JB, DISTRICT, "coblng"), (JB, VILLAGE, "sukamju"), (JB, REGENCY, "cimahy"),
+    ("Jawa Tengah", DISTRICT, "purworjo"), ("Jawa Tengah", VILLAGE, "tutupp"),
+    # nothing: ordinary words, too short, nothing close
+    (SS, VILLAGE, "siang hari"), (SS, VILLAGE, "kami"), (SS, DISTRICT, "xyzzy qwerty"),
+    (SS, VILLAGE, "abc"), (SS, REGENCY, "bandung"),
+]  # fmt: skip
+
+
+def _words(phrase: str) -> tuple[list[str], list[str]]:
+    # the same tokens ``_mentions`` hands to ``_fuzzy`` (no apostrophes or synonyms here)
+    plain = phrase.lower().split()
+    return plain, plain
+
+
+@pytest.mark.parametrize("row", MISSPELT, ids=[f"{r[1]}-{r[2]}" for r in MISSPELT])
+def test_fuzzy_agrees_with_difflib(row: tuple[str, int, str]) -> None:
+    province, level, phrase = row
+    index = _index(_resolve_provinces(province))
+    words, plain = _words(phrase)
+    assert _fuzzy(index, words, plain, level) == _fuzzy_reference(index, words, plain, level)
+
+
+def test_fuzzy_table_finds_places() -> None:
+    found = 0
+    for province, level, phrase in MISSPELT:
+        words, plain = _words(phrase)
+        found += bool(_fuzzy(_index(_resolve_provinces(province)), words, plain, level)[1])
+    assert found >= 20
+
+
+def _typo(rng: random.Random, name: str) -> str:
+    chars = list(name)
+    for _ in range(rng.choice((1, 1, 2, 3))):
+        k = rng.randrange(len(chars))
+        op = rng.random()
+        if op < 0.3 and len(chars) > 1:
+            del chars[k]
+        elif op < 0.6:
+            chars.insert(k, rng.choice("aeiounrgklmst"))
+        elif op < 0.85:
+            chars[k] = rng.choice("aeiounrgklmst")
+        elif k + 1 < len(chars):
+            chars[k], chars[k + 1] = chars[k + 1], chars[k]
+    return "".join(chars)
+
+
+def test_fuzzy_agrees_with_difflib_on_generated_typos() -> None:
+    rng = random.Random(4)
+    index = _index(_resolve_provinces(SS))
+    keys = sorted(index.keys)
+    found = 0
+    for key in rng.sample(keys, 250):
+        level = rng.choice([e.level for e in index.keys[key]])
+        phrase = _typo(rng, " ".join(key)) + rng.choice(("", " sejak", " kec ogan"))
+        words, plain = _words(phrase)
+        expected = _fuzzy_reference(index, words, plain, level)
+        assert _fuzzy(index, words, plain, level) == expected, (phrase, level)
+        found += bool(expected[1])
+    assert found >= 100  # the table exercises matches, not only misses
+
+
+def test_index_starts_bound_every_key() -> None:
+    # the n-gram loop looks up no key longer than ``starts`` says for its first word
+    index = _index(_resolve_provinces(SS))
+    longest: dict[str, int] = {}
+    for key in index.keys:
+        longest[key[0]] = max(longest.get(key[0], 0), len(key))
+    assert dict(index.starts) == longest
+
+
+def test_apostrophes_and_synonyms_in_names() -> None:
+    # the tokenizer's two paths (with and without apostrophes in the text) agree
+    plain = find_place("banjir di desa Sei Rambutan", SS, "Ogan Ilir")
+    quoted = find_place("banjir di desa Sei Rambutan, kata pak RT'nya", SS, "Ogan Ilir")
+    assert plain is not None and quoted is not None
+    assert (plain.village, plain.district) == (quoted.village, quoted.district)
+    assert plain.village == "Sungai Rambutan"
+
+
+class _EveryWord(dict[str, int]):
+    """``starts`` as if every word could begin a key of the longest length: the plain loop."""
+
+    def __init__(self, longest: int) -> None:
+        super().__init__()
+        self.longest = longest
+
+    def __contains__(self, word: object) -> bool:
+        return True
+
+    def get(self, word: str, default: object = None) -> int:
+        return self.longest
+
+
+_MARKED = ("desa", "Ds.", "kel.", "Kelurahan", "kec.", "KECAMATAN", "kab.", "kota", "prov.")
+_AROUND = (
+    "Saya ingin melaporkan jalan berlubang di {} sejak 5 hari yang lalu. Mohon segera.",
+    "Pengaduan sampah menumpuk di {}",
+    "lampu mati di {}, kec. {} gelap",
+    "warga {} mengeluh: air PDAM tidak mengalir",
+    "{}",
+)
+
+
+def _texts(province: str, count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    names = sorted(" ".join(k) for k in _index(_resolve_provinces(province)).keys)
+    out = []
+    for _ in range(count):
+        phrases = []
+        for _ in range(2):
+            name = rng.choice(names)
+            name = _typo(rng, name) if rng.random() < 0.5 else name
+            name = name.title() if rng.random() < 0.5 else name
+            phrases.append(f"{rng.choice(_MARKED)} {name}" if rng.random() < 0.7 else name)
+        out.append(rng.choice(_AROUND).format(*phrases))
+    return out
+
+
+@pytest.mark.parametrize(
+    ("province", "rows"), [(SS, SUMSEL), ("Jawa Tengah", JATENG)], ids=["sumsel", "jateng"]
+)
+def test_mentions_fast_paths_agree_with_the_plain_loop(province: str, rows: list[Row]) -> None:
+    # ``starts`` lets the loop skip words that start no name and bounds the n-grams it tries;
+    # texts without apostrophes skip ``_norm_token``. Neither may change a mention.
+    index = _index(_resolve_provinces(province))
+    every = _EveryWord(max(len(k) for k in index.keys))
+    plain_loop = dataclasses.replace(index, starts=MappingProxyType(every))
+    texts = [r[0] for r in rows] + _texts(province, 300, 11)
+    found = 0
+    for text in texts:
+        fast = _mentions(text, index)
+        assert fast == _mentions(text, plain_loop), text
+        # a lone apostrophe after the last word changes no token, only the path taken
+        assert fast == _mentions(text + " ’", index), text
+        found += bool(fast)
+    assert found >= len(texts) // 2
