@@ -11,6 +11,7 @@ a missed phone costs a call-back, a wrong one reaches a stranger.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 
@@ -25,10 +26,21 @@ _CANDIDATE = re.compile(
 _MONEY_BEFORE = re.compile(r"(?:rp\.?|idr|usd|\$)\s*$", re.IGNORECASE)
 _MONEY_SHAPE = re.compile(r"^\d{1,3}(?:\.\d{3})+(?:,\d+)?$")
 _DATE_SHAPE = re.compile(r"^\d{1,2}([-./ ])\d{1,2}\1(?:19|20)?\d{2}$")
+_NON_DIGIT = re.compile(r"\D")
+_DIGIT_RUN = re.compile(r"\d+")
+_GAP = re.compile(r"[ /]+")
+_REPORTER_KINDS = frozenset(
+    (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    )
+)
 _MIN_DIGITS = 9  # 0 + area code + 5..8 digits, at least
 _MAX_DIGITS = 14
 
 
+@lru_cache(maxsize=4096)  # pure; the same reporter writes in again and again
 def normalize_phone(value: str) -> str | None:
     """E.164 form of one Indonesian number as written (``0812-3456-7890`` -> ``+6281234567890``).
 
@@ -37,7 +49,7 @@ def normalize_phone(value: str) -> str | None:
     """
     raw = value.strip()
     raw = raw.replace("(0)", "")  # "+62 (0)812…": the trunk zero in parentheses
-    digits = re.sub(r"\D", "", raw)
+    digits = _NON_DIGIT.sub("", raw)
     if not digits or not _MIN_DIGITS - 1 <= len(digits) <= _MAX_DIGITS + 1:
         return None
     if raw.startswith("+"):
@@ -56,15 +68,12 @@ def normalize_phone(value: str) -> str | None:
         number = phonenumbers.parse(candidate, "ID")
     except phonenumbers.NumberParseException:
         return None
-    if number.country_code != 62 or not phonenumbers.is_valid_number(number):
+    if number.country_code != 62:
         return None
-    kind = phonenumbers.number_type(number)
-    if kind not in (
-        phonenumbers.PhoneNumberType.MOBILE,
-        phonenumbers.PhoneNumberType.FIXED_LINE,
-        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
-    ):
-        return None  # toll-free / premium / shared-cost "numbers" are not a reporter's phone
+    # For +62 (one region) is_valid_number is exactly number_type != UNKNOWN, so the type alone
+    # decides validity too and the number is matched against the metadata once, not twice.
+    if phonenumbers.number_type(number) not in _REPORTER_KINDS:
+        return None  # invalid, or toll-free / premium / shared-cost: not a reporter's phone
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
@@ -80,7 +89,7 @@ def find_phones(text: str) -> list[str]:
         if _MONEY_SHAPE.match(written) or _DATE_SHAPE.match(written):
             continue
         # a long unbroken run (NIK, account, tracking) is not a phone even if it starts with 0
-        if max((len(run) for run in re.findall(r"\d+", written)), default=0) > 13:
+        if max((len(run) for run in _DIGIT_RUN.findall(written)), default=0) > 13:
             continue
         for phone in _split(written):
             if phone not in found:
@@ -90,12 +99,12 @@ def find_phones(text: str) -> list[str]:
 
 def _split(written: str) -> list[str]:
     """One number, or two written side by side ("0812 3456 7890 0813 1111 2222")."""
-    digits = re.sub(r"\D", "", written)
+    digits = _NON_DIGIT.sub("", written)
     if len(digits) <= _MAX_DIGITS + 1:
         phone = normalize_phone(written)
         if phone is not None:
             return [phone]
-    for gap in re.finditer(r"[ /]+", written):
+    for gap in _GAP.finditer(written):
         head, tail = written[: gap.start()].strip(), written[gap.end() :].strip()
         if not tail.startswith(("0", "+62", "62", "(0")):
             continue
@@ -106,5 +115,6 @@ def _split(written: str) -> list[str]:
 
 
 def first_phone(text: str) -> str | None:
+    """The first phone ``find_phones`` sees (the reporter's own, as a rule)."""
     found = find_phones(text)
     return found[0] if found else None

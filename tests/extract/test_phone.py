@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import phonenumbers
 import pytest
 
 from normalizers.extract.phone import find_phones, first_phone, normalize_phone
@@ -106,3 +107,51 @@ def test_normalize_phone(written: str, e164: str | None) -> None:
 def test_first_phone() -> None:
     assert first_phone("a 0711-354321 b 081234567890") == "+62711354321"
     assert first_phone("Rp 1.500.000") is None
+
+
+def _valid_reporter_phone(candidate: str) -> bool:
+    """The check normalize_phone used to make: is_valid_number *and* an acceptable type."""
+    number = phonenumbers.parse(candidate, "ID")
+    return phonenumbers.is_valid_number(number) and phonenumbers.number_type(number) in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    )
+
+
+@pytest.mark.parametrize(
+    "candidate",
+    [
+        "081234567890",
+        "0812345678",
+        "08123456789012",
+        "0211234567",
+        "02112345",
+        "0711123456",
+        "0800123456",
+        "08001234567",
+        "0809123456",
+        "08091234567",
+        "0804123456",
+        "1500123",
+        "+6281234567890",
+        "+622112345678",
+        "+62800123456",
+        "0999123456",
+        "0123456789",
+        "061123456",
+        "06112345678",
+        "0361123456",
+        "0888123456789",
+        "0899999999999",
+    ],
+)
+def test_the_number_type_alone_decides_validity(candidate: str) -> None:
+    expected = _valid_reporter_phone(candidate)
+    assert (normalize_phone(candidate) is not None) == expected
+
+
+def test_normalize_phone_is_cached_and_stable() -> None:
+    first = normalize_phone("0812-3456-7890")
+    assert normalize_phone("0812-3456-7890") == first == "+6281234567890"
+    assert normalize_phone.cache_info().hits >= 1
