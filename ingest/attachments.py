@@ -1,6 +1,6 @@
 """Content-addressed attachment store on the local filesystem.
 
-Bytes are kept under ``root/ab/cd/<sha256>``: the same file attached twice is stored once, and
+Bytes are kept under ``root/ab/<sha256>``: the same file attached twice is stored once, and
 the path is derivable from the hash alone, which is what lets a pure normalizer name an
 attachment's ``uri`` before the bytes are written (see ``NormalizeContext.attachment_uri``).
 Writes go to a temporary file first and are renamed into place, so a crash never leaves a
@@ -9,13 +9,17 @@ half-written attachment under its final name.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import hashlib
 import os
 import tempfile
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+from normalizers.base import blob_path
 
 
 @dataclass(frozen=True)
@@ -29,20 +33,45 @@ class StoredBlob:
 class AttachmentStore:
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._root = os.fspath(root)
         self.base_uri = root.resolve().as_uri()
 
     def path_for(self, sha256: str) -> Path:
-        return self.root / sha256[:2] / sha256[2:4] / sha256
+        return self.root / blob_path(sha256)
 
     def put(self, data: bytes, *, sync: bool = True) -> StoredBlob:
+        """Store bytes held in memory (the hash is known first, so the blob is written next to
+        its final name: no temporary file in the root, no rename across directories)."""
         sha = hashlib.sha256(data).hexdigest()
-        final = self.path_for(sha)
-        if final.exists():  # content-addressed: the same bytes are already kept
-            return StoredBlob(sha256=sha, size=len(data), uri=self._uri(sha), path=final)
-        return self.put_stream([data], sync=sync)
+        final = os.path.join(self._root, blob_path(sha))
+        blob = StoredBlob(sha256=sha, size=len(data), uri=self._uri(sha), path=Path(final))
+        if os.path.exists(final):  # content-addressed: the same bytes are already kept
+            return blob
+        tmp = f"{final}.{os.getpid()}-{threading.get_ident()}.tmp"
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
+        try:
+            fd = os.open(tmp, flags, 0o600)
+        except FileNotFoundError:  # the first blob of its hash prefix
+            os.makedirs(os.path.dirname(final), exist_ok=True)
+            fd = os.open(tmp, flags, 0o600)
+        try:
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                if sync:
+                    os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, final)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        return blob
 
     def _uri(self, sha256: str) -> str:
-        return f"{self.base_uri}/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+        return f"{self.base_uri}/{blob_path(sha256)}"
 
     def sync(self) -> None:
         """Make every blob written with ``sync=False`` durable, in one flush.

@@ -70,7 +70,17 @@ class NormalizeContext:
 
     def attachment_uri(self, sha256: str) -> str:
         """Where the attachment store keeps the bytes with this hash (content-addressed)."""
-        return f"{self.attachment_base_uri.rstrip('/')}/{sha256[:2]}/{sha256[2:4]}/{sha256}"
+        return f"{self.attachment_base_uri.rstrip('/')}/{blob_path(sha256)}"
+
+
+def blob_path(sha256: str) -> str:
+    """A blob's place under its store's root: ``ab/abcdef…`` (git's layout).
+
+    One level of 256 folders: deeper sharding made nearly every new blob create a folder,
+    which costs more than writing the blob on common filesystems. Older blobs kept under
+    ``ab/cd/…`` stay where their records' URIs point.
+    """
+    return f"{sha256[:2]}/{sha256}"
 
 
 @dataclass(frozen=True)

@@ -280,7 +280,7 @@ def test_attachments_are_listed_only_for_downloaded_media() -> None:
     post = next(o.report for o in out if o.report.external_id == f"{P}_2002")
     [att] = post.attachments
     assert (att.sha256, att.size, att.filename) == (sha, 5, "lubang.jpg")
-    assert att.uri == f"file:///var/lib/aduan/attachments/{sha[:2]}/{sha[2:4]}/{sha}"
+    assert att.uri == f"file:///var/lib/aduan/attachments/{sha[:2]}/{sha}"
     album = next(o.report for o in out if o.report.external_id == f"{P}_2001")
     assert album.attachments == []  # not downloaded: no made-up hash or size
 

@@ -207,7 +207,7 @@ CASES: list[tuple[str, Any, dict[str, Any] | None, list[dict[str, Any]] | str]] 
                     "sha256": STORED_SHA,
                     "size": 676,
                     "content_type": "image/jpeg",
-                    "uri": f"file:///var/aduan/attachments/ab/ab/{STORED_SHA}",
+                    "uri": f"file:///var/aduan/attachments/ab/{STORED_SHA}",
                     "filename": "GcJalanRusak1.jpg",
                 }
             }
@@ -220,7 +220,7 @@ CASES: list[tuple[str, Any, dict[str, Any] | None, list[dict[str, Any]] | str]] 
                         "content_type": "image/jpeg",
                         "size": 676,
                         "sha256": STORED_SHA,
-                        "uri": f"file:///var/aduan/attachments/ab/ab/{STORED_SHA}",
+                        "uri": f"file:///var/aduan/attachments/ab/{STORED_SHA}",
                     }
                 ]
             }
