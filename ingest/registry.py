@@ -63,6 +63,9 @@ class ChannelPlugin:
     webhook: WebhookFactory | None = None
     #: normalization is CPU-heavy (OCR): the runtime runs it in a process pool over all cores
     cpu_bound: bool = False
+    #: ``fetch`` has no side effects and pages by its state alone (an IMAP UID, a row count):
+    #: the runtime may fetch the next page while the current one is processed
+    prefetch: bool = False
 
 
 class UnknownKind(LookupError):

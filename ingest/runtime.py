@@ -10,17 +10,24 @@ loop for one channel is the whole delivery guarantee of the system:
     adapter.commit(batch)                  # server-side marking (\\Seen, move to processed/)
 
 A SIGKILL anywhere re-runs at most the last batch, which the store absorbs (ids are
-deterministic). SIGTERM/SIGINT set ``stop``: a worker finishes or abandons its current step
+deterministic). A channel kind that declares ``prefetch`` has its next page fetched while the
+current one is normalized and published; that changes nothing above: the page is only used if
+the saved checkpoint is exactly the state it was fetched from, and the adapter is never used by
+two threads at once (``commit`` and ``close`` wait for a fetch in flight).
+
+SIGTERM/SIGINT set ``stop``: a worker finishes or abandons its current step
 without saving a checkpoint it has not earned.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import random
 import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
@@ -102,6 +109,11 @@ def _log_retry(what: str, channel: str) -> Callable[[RetryCallState], None]:
     return before_sleep
 
 
+def _canonical(state: State) -> str:
+    """A state as the checkpoint store gives it back (JSON: tuples come back as lists)."""
+    return json.dumps(state, sort_keys=True, default=str)
+
+
 class ChannelWorker(threading.Thread):
     """Polls one channel until ``stop`` is set or the channel turns unhealthy."""
 
@@ -115,8 +127,13 @@ class ChannelWorker(threading.Thread):
         metrics: Metrics,
         *,
         max_backoff: float = 60.0,
+        prefetch: bool = False,
     ) -> None:
         super().__init__(name=f"channel-{settings.name}", daemon=True)
+        self.prefetch = prefetch
+        #: (canonical JSON of the state it was fetched from, the fetch) of the next page
+        self._ahead: tuple[str, Future[Batch]] | None = None
+        self._fetcher: ThreadPoolExecutor | None = None
         self.settings = settings
         self.adapter = adapter
         self.pipeline = pipeline
@@ -145,9 +162,13 @@ class ChannelWorker(threading.Thread):
         """One fetch → publish → checkpoint step. Returns the batch, or None if stopped."""
         name = self.settings.name
         state = self.checkpoints.load(name)
-        batch: Batch = self._retrying("fetch", _transient)(self._fetch, state)
+        batch = self._prefetched(state)
+        if batch is None:
+            batch = self._retrying("fetch", _transient)(self._fetch, state)
         if batch.messages:
             self.metrics.fetched.labels(name).inc(len(batch.messages))
+            if self.prefetch and batch.more:
+                self._fetch_ahead(batch.state)
             try:
                 result = self._retrying("publish", _publish_failed)(
                     self.pipeline.process, name, batch.messages
@@ -164,12 +185,47 @@ class ChannelWorker(threading.Thread):
                 len(result.quarantined),
             )
         self.checkpoints.save(name, batch.state)
+        self._settle()  # the adapter is used by one thread at a time
         try:
             self.adapter.commit(batch)
         except Exception as exc:  # bookkeeping only: the reports are safe already
             log.warning("channel %s: post-commit step failed: %s", name, exc)
         self.status.last_ok = time.time()
         return batch
+
+    def _fetch_ahead(self, state: State) -> None:
+        if self._fetcher is None:
+            self._fetcher = ThreadPoolExecutor(1, thread_name_prefix=f"fetch-{self.settings.name}")
+        self._ahead = (_canonical(state), self._fetcher.submit(self._fetch, state))
+
+    def _settle(self) -> None:
+        """Wait until a fetch in flight has finished (its result stays for ``_prefetched``)."""
+        if self._ahead is not None:
+            wait([self._ahead[1]])
+
+    def _prefetched(self, state: State | None) -> Batch | None:
+        """The page fetched ahead, if it starts exactly where the saved checkpoint says."""
+        if self._ahead is None:
+            return None
+        started_from, future = self._ahead
+        self._ahead = None
+        try:
+            batch = future.result()
+        except Exception as exc:  # fetched again below, with the usual retries
+            log.debug("channel %s: fetch ahead failed: %s", self.settings.name, exc)
+            return None
+        if state is None or _canonical(state) != started_from:
+            return None  # the checkpoint did not move as expected (publish failed): refetch
+        return batch
+
+    def close(self) -> None:
+        """Close the adapter once no fetch is in flight."""
+        self._settle()
+        self._ahead = None
+        if self._fetcher is not None:
+            self._fetcher.shutdown(wait=True)
+            self._fetcher = None
+        self.adapter.close()
 
     def _fetch(self, state: State | None) -> Batch:
         try:
@@ -206,7 +262,7 @@ class ChannelWorker(threading.Thread):
                 self.stop.wait(max(0.0, delay))
         finally:
             try:
-                self.adapter.close()
+                self.close()
             except Exception as exc:
                 log.warning("channel %s: close failed: %s", name, exc)
 
@@ -253,7 +309,13 @@ class Runtime:
             adapter = plugin.adapter(settings, ctx)
             workers.append(
                 ChannelWorker(
-                    settings, adapter, self.pipeline, self.checkpoints, self.stop, self.metrics
+                    settings,
+                    adapter,
+                    self.pipeline,
+                    self.checkpoints,
+                    self.stop,
+                    self.metrics,
+                    prefetch=plugin.prefetch,
                 )
             )
         return workers
@@ -285,5 +347,5 @@ class Runtime:
                     if not batch.more:
                         break
             finally:
-                w.adapter.close()
+                w.close()
         return count

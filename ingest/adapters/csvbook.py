@@ -135,4 +135,5 @@ PLUGIN = ChannelPlugin(
     normalize=normalize,
     adapter=_adapter,
     read_files=read_files,
+    prefetch=True,
 )

@@ -609,6 +609,7 @@ PLUGIN = ChannelPlugin(
     normalize=normalize,
     adapter=make_adapter,
     read_files=read_files,
+    prefetch=True,
 )
 
 __all__ = ["PLUGIN", "EmailSettings", "ImapAdapter", "make_adapter", "read_files"]
