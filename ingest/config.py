@@ -55,7 +55,7 @@ class StoreSection(_Section):
         description="SQLAlchemy URL; default sqlite under data_dir; "
         "postgresql+psycopg://user@host/db for PostgreSQL",
     )
-    batch_size: int = Field(default=100, gt=0)
+    batch_size: int = Field(default=500, gt=0)
 
 
 class HttpSection(_Section):
