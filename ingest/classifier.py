@@ -15,6 +15,7 @@ import io
 import logging
 import os
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache
 from importlib import metadata, resources
 from pathlib import Path
@@ -25,6 +26,7 @@ from normalizers.office import OfficeProfile
 
 __all__ = [
     "ClassifierError",
+    "ModelFile",
     "default_classifier",
     "load_classifier",
     "load_model",
@@ -89,33 +91,71 @@ def _version(dist: str) -> str:
         return "?"
 
 
-def default_classifier(cache_dir: Path | None = None) -> LinearTextClassifier:
+def default_classifier(cache_dir: Path | None = None) -> Classifier:
     """The model trained on the shipped set; cached because it never changes in a process.
 
     With ``cache_dir`` (the pipeline passes ``data_dir/models``) the compiled model is kept on
     disk, so only the first start of an installation pays for importing scikit-learn and
     training (~1.5 s); later starts read ~2 MB of arrays.
     """
-    return _builtin(cache_dir)
+    if cache_dir is None:
+        return _builtin()
+    path = cache_dir / f"builtin-{_builtin_key()}.npz"
+    try:
+        return _model_file(path)
+    except FileNotFoundError:
+        pass
+    except (OSError, ValueError, KeyError, ClassifierError) as exc:
+        log.warning("ignoring the unreadable cached model %s (%s); retraining", path, exc)
+    model = _builtin()
+    try:
+        _write_npz(model, path)
+    except OSError as exc:  # a read-only data dir costs start-up time, nothing else
+        log.warning("could not cache the built-in model in %s: %s", cache_dir, exc)
+        return model
+    return _model_file(path)
 
 
 @cache
-def _builtin(cache_dir: Path | None) -> LinearTextClassifier:
-    if cache_dir is not None:
-        path = cache_dir / f"builtin-{_builtin_key()}.npz"
-        try:
-            return _read_npz(path)
-        except FileNotFoundError:
-            pass
-        except (OSError, ValueError, KeyError) as exc:
-            log.warning("ignoring the unreadable cached model %s (%s); retraining", path, exc)
-        model = train(shipped_rows()).compiled
-        try:
-            _write_npz(model, path)
-        except OSError as exc:  # a read-only data dir costs start-up time, nothing else
-            log.warning("could not cache the built-in model in %s: %s", cache_dir, exc)
-        return model
+def _builtin() -> LinearTextClassifier:
     return train(shipped_rows()).compiled
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    """A compiled model known by its file and change stamp.
+
+    What the pipeline hands to its worker processes: it pickles as a path (each worker reads
+    the file once) instead of ~3 MB of arrays with every task.
+    """
+
+    path: str
+    mtime_ns: int
+    size: int
+
+    @property
+    def model(self) -> LinearTextClassifier:
+        return _load_cached(self.path, self.mtime_ns, self.size)
+
+    @property
+    def categories(self) -> tuple[str, ...]:
+        return self.model.categories
+
+    def classify(self, text: str) -> tuple[str | None, str | None]:
+        return self.model.classify(text)
+
+
+def _model_file(path: Path) -> ModelFile:
+    """The model file at ``path``, read (and checked) once per change stamp."""
+    stat = path.stat()
+    found = ModelFile(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    _ = found.model  # read it now: a broken file is reported here, not on the first message
+    return _same(found)
+
+
+@cache
+def _same(found: ModelFile) -> ModelFile:
+    return found  # one instance per file version, so callers can tell "unchanged" by identity
 
 
 def _write_npz(model: LinearTextClassifier, path: Path) -> None:
@@ -197,10 +237,10 @@ def load_classifier(office: OfficeProfile, cache_dir: Path | None = None) -> Cla
     if office.classifier_model:
         path = Path(office.classifier_model).expanduser()
         try:
-            stat = path.stat()
+            path.stat()
         except OSError:
             return load_model(path)  # raises the helpful "not found" error
-        return _load_cached(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+        return _model_file(path)
     return default_classifier(cache_dir)
 
 

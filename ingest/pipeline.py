@@ -154,9 +154,9 @@ class Pipeline:
         """Normalize in this process, or spread over the pool when that pays.
 
         OCR-like kinds send each file as its own task. Other kinds only go parallel for large
-        batches, in one chunk per worker: a task carries the classifier model (~1.5 MB
-        pickled), which costs more than normalizing one message, but is shared by every
-        message of a chunk.
+        batches, in one chunk per worker: a task costs a round trip to a worker process (the
+        classifier travels as its file's path, read once per worker), which is more than
+        normalizing a few messages in place.
         """
         pool = self.cpu_pool
         if pool is None or len(todo) < 2 or (not plugin.cpu_bound and len(todo) < PARALLEL_MIN):

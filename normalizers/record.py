@@ -113,11 +113,16 @@ def _lower(value: str | None) -> str | None:
     return value.strip().lower() if value is not None else None
 
 
+_BLANKS = re.compile(r"[ \t\u00a0]+")
+_LINE_EDGES = re.compile(r" *\n *")
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+
 def _clean_text(value: str) -> str:
     value = unicodedata.normalize("NFC", value)
-    value = re.sub(r"[ \t\u00a0]+", " ", value)
-    value = re.sub(r" *\n *", "\n", value)
-    value = re.sub(r"\n{3,}", "\n\n", value).strip()
+    value = _BLANKS.sub(" ", value)
+    value = _LINE_EDGES.sub("\n", value)
+    value = _BLANK_LINES.sub("\n\n", value).strip()
     if not value:
         raise ValueError("text is empty after cleaning: reject the message instead")
     return mask_niks_in_text(value)

@@ -21,6 +21,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +68,12 @@ _COUNTERS = CounterRow.__table__  # type: ignore[attr-defined]
 _NOT_WORD = re.compile(r"[^\w]+", re.UNICODE)
 
 
+@lru_cache(maxsize=1024)
 def text_key(text: str) -> str:
-    """Same complaint, same key: case, accents-as-composed, punctuation and spacing ignored."""
+    """Same complaint, same key: case, accents-as-composed, punctuation and spacing ignored.
+
+    Cached (bounded; pure): a batch asks for each report's key up to three times.
+    """
     folded = unicodedata.normalize("NFKC", text).casefold()
     return hashlib.sha256(" ".join(_NOT_WORD.sub(" ", folded).split()).encode()).hexdigest()
 

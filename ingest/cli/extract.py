@@ -16,7 +16,8 @@ from ingest.classifier import (
     read_rows,
     save_model,
 )
-from normalizers.extract.classify import LinearTextClassifier, evaluate, train
+from normalizers.base import Classifier
+from normalizers.extract.classify import evaluate, train
 
 
 def train_classifier(
@@ -68,7 +69,7 @@ def classify(
 ) -> None:
     """Print one JSON object per text, one per line: {"category": ..., "severity": ...}."""
     try:
-        model: LinearTextClassifier = load_model(model_path) if model_path else default_classifier()
+        model: Classifier = load_model(model_path) if model_path else default_classifier()
     except ClassifierError as exc:
         raise typer.BadParameter(str(exc), param_hint="--model") from exc
 
