@@ -10,9 +10,16 @@ the first timing; the harness is the tests' own, tests/email/email_dovecot.py):
   without the shared Indonesian enrichment (patched out here only to tell the costs apart);
 - aduan fetch + normalize + enrich: the normalizer as the runtime runs it;
 - aduan end to end: the runtime's own wiring (``aduan run --until-idle``: raw archive,
-  attachment store, embedded queue, store consumer) to committed store rows;
+  attachment store, embedded queue, store consumer in its own process) to committed store
+  rows, with the built-in model cached as after an installation's first start; then the whole
+  ``aduan run --until-idle`` command in a fresh process (interpreter start and imports in),
+  once as usual and once as an installation's first start ever (it trains and caches the
+  built-in model inside the timing);
 - mbsync (isync) syncing the mailbox to a Maildir, before and after the aduan runs;
 - getmail (getmail6) retrieving it to a Maildir.
+
+Everything writes under ``--work-dir`` (default: the project's ``var/``, where aduan keeps its
+data), so every tool pays the same filesystem.
 
 Prints messages/s for each. The goal: faster than getmail, at least half of mbsync.
 """
@@ -28,8 +35,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -139,6 +146,7 @@ def bench_fetch_normalize(
     import normalizers.email as email_normalizer
     from ingest.adapter import AdapterContext
     from ingest.adapters.email import PLUGIN, EmailSettings
+    from ingest.classifier import default_classifier
     from normalizers.base import NormalizeContext, Normalized, build_report
     from normalizers.office import DEFAULT_OFFICE
 
@@ -155,6 +163,7 @@ def bench_fetch_normalize(
     )
     assert PLUGIN.adapter is not None
     adapter = PLUGIN.adapter(settings, AdapterContext("bench", data_dir, DEFAULT_OFFICE))
+    classifier = default_classifier(data_dir / "models") if mode == "full" else None
     if mode == "email":
 
         def no_enrichment(fields: Any, ctx: Any, blobs: Any = None) -> Any:
@@ -177,6 +186,7 @@ def bench_fetch_normalize(
                     ingested_at=datetime.now(UTC),
                     raw_uri="file:///dev/null",
                     raw_sha256=raw.sha256,
+                    classifier=classifier,
                 )
                 done += sum(isinstance(o, Normalized) for o in PLUGIN.normalize(raw, ctx))
             state = batch.state
@@ -189,17 +199,8 @@ def bench_fetch_normalize(
     return done, elapsed
 
 
-def bench_end_to_end(server: Any, work: Path, batch_size: int) -> tuple[int, float]:
-    """The runtime's own path, as `aduan run --until-idle` wires it, to committed store rows."""
-    from sqlalchemy import text
-
-    from ingest.config import load_config
-    from ingest.pipeline import Pipeline
-    from ingest.runtime import Runtime
-    from sinks.db import make_engine, migrate
-    from sinks.state import CheckpointStore
-    from sinks.store import StoreConsumer
-
+def _end_to_end_config(server: Any, work: Path, batch_size: int) -> Path:
+    work.mkdir(parents=True, exist_ok=True)
     config = work / "channels.yaml"
     config.write_text(
         f"""office:
@@ -220,29 +221,66 @@ channels:
 """,
         encoding="utf-8",
     )
+    return config
+
+
+def bench_end_to_end(server: Any, work: Path, batch_size: int) -> tuple[int, float]:
+    """The runtime's own path, wired as `aduan run --until-idle` wires it, to committed rows."""
+    from sqlalchemy import text
+
+    from ingest.classifier import default_classifier
+    from ingest.config import load_config
+    from ingest.pipeline import Pipeline
+    from ingest.runtime import Runtime
+    from ingest.storeproc import StoreProcess
+    from sinks.db import make_engine, migrate
+    from sinks.state import CheckpointStore
+
+    config = _end_to_end_config(server, work / "e2e", batch_size)
     cfg = load_config(config)
     cfg.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(cfg.store_url)
     migrate(engine)
-    consumer = StoreConsumer(cfg.queue_url, cfg.data_dir, engine, batch_size=cfg.store_batch_size)
+    # an installation's first start trained the built-in model (timed by bench_command)
+    default_classifier(cfg.data_dir / "models")
     started = time.perf_counter()
-    with Pipeline.open(cfg, migrate=False) as pipeline:
-        runtime = Runtime(cfg, pipeline, CheckpointStore(engine))
-        stop = threading.Event()
-        stored = [0]
-
-        def store_loop() -> None:  # the store consumes while the poller fetches, as in `run`
-            while not stop.is_set():
-                stored[0] += consumer.drain()
-                stop.wait(0.2)
-
-        store_thread = threading.Thread(target=store_loop, daemon=True)
-        store_thread.start()
-        runtime.run_until_idle()
-        stop.set()
-        store_thread.join()
-        stored[0] += consumer.drain()
+    store = StoreProcess(cfg)  # as `aduan run` does: the store in its own process
+    store.start()
+    try:
+        with Pipeline.open(cfg, migrate=False) as pipeline:
+            Runtime(cfg, pipeline, CheckpointStore(engine)).run_until_idle()
+        code = store.finish()
+        assert code == 0, f"store process exited with {code}"
+    finally:
+        store.stop()
     elapsed = time.perf_counter() - started
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT count(*) FROM reports")).scalar_one()
+    engine.dispose()
+    return int(rows), elapsed
+
+
+def bench_command(
+    server: Any, work: Path, batch_size: int, *, warm: bool = True
+) -> tuple[int, float]:
+    """The whole `aduan run --until-idle` command in a fresh process (interpreter start-up and
+    imports included), with the model cache of an installation that has run before (``warm``)
+    or on its first start ever."""
+    from sqlalchemy import text
+
+    from ingest.classifier import default_classifier
+    from ingest.config import load_config
+    from sinks.db import make_engine
+
+    config = _end_to_end_config(server, work / ("cmd" if warm else "cmd-cold"), batch_size)
+    cfg = load_config(config)
+    if warm:
+        default_classifier(cfg.data_dir / "models")
+    aduan = Path(sys.executable).with_name("aduan")
+    started = time.perf_counter()
+    subprocess.run([str(aduan), "run", "--until-idle", "-c", str(config)], check=True)
+    elapsed = time.perf_counter() - started
+    engine = make_engine(cfg.store_url)
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT count(*) FROM reports")).scalar_one()
     engine.dispose()
@@ -334,12 +372,21 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--skip-end-to-end", action="store_true")
+    parser.add_argument(
+        "--work-dir",
+        type=Path,
+        default=ROOT / "var",
+        help="where the mailbox and every Maildir/data dir go (default: the project's var/, "
+        "where aduan keeps its data; all tools write to the same filesystem)",
+    )
     args = parser.parse_args()
+    batch = args.batch_size
 
     for tool in ("dovecot", "mbsync", "getmail"):
         if not (shutil.which(tool) or Path(f"/usr/sbin/{tool}").exists()):
             sys.exit(f"{tool} is not installed (apt-get install dovecot-imapd isync getmail6)")
-    work = Path(tempfile.mkdtemp(prefix="aduan-email-bench-"))
+    args.work_dir.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix="aduan-email-bench-", dir=args.work_dir))
     work.chmod(0o711)
     server = Dovecot(root=work / "dovecot", binary=shutil.which("dovecot") or "/usr/sbin/dovecot")
     server.root.mkdir()
@@ -370,15 +417,19 @@ def main() -> None:
         ):
             record(label, *bench_fetch_normalize(server, work, args.batch_size, mode))
         if not args.skip_end_to_end:
-            try:
-                record(
-                    "aduan end-to-end (store rows)",
-                    *bench_end_to_end(server, work, args.batch_size),
-                )
-            except ImportError as exc:
-                print(f"end-to-end skipped: the runtime/sinks are not importable yet ({exc})")
-            except Exception as exc:  # keep the comparison figures even if the runtime breaks
-                print(f"end-to-end failed: {type(exc).__name__}: {exc}")
+            runs: tuple[tuple[str, Callable[[], tuple[int, float]]], ...] = (
+                ("aduan end-to-end (store rows)", lambda: bench_end_to_end(server, work, batch)),
+                ("aduan run --until-idle command", lambda: bench_command(server, work, batch)),
+                (
+                    "aduan run, first start ever",
+                    lambda: bench_command(server, work, batch, warm=False),
+                ),
+            )
+            for label, bench in runs:
+                try:
+                    record(label, *bench())
+                except Exception as exc:  # keep the comparison figures even if one breaks
+                    print(f"{label} failed: {type(exc).__name__}: {exc}", flush=True)
         record("getmail6 -> Maildir", *bench_getmail(server, work))
         record("mbsync (isync) -> Maildir, again", *bench_mbsync(server, work, "again"))
         mbsync = max(rates["mbsync (isync) -> Maildir"], rates["mbsync (isync) -> Maildir, again"])

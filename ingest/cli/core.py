@@ -106,7 +106,9 @@ def run(
 
     from ingest.pipeline import Pipeline
     from ingest.runtime import Runtime
+    from ingest.storeproc import StoreProcess
     from sinks.db import make_engine, migrate
+    from sinks.repository import count_reports
     from sinks.state import CheckpointStore
     from sinks.store import StoreConsumer
 
@@ -128,36 +130,47 @@ def run(
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
 
-    consumer = StoreConsumer(cfg.queue_url, cfg.data_dir, engine, batch_size=cfg.store_batch_size)
     if only is Only.STORE:
-        consumer.run(stop)
+        StoreConsumer(cfg.queue_url, cfg.data_dir, engine, batch_size=cfg.store_batch_size).run(
+            stop
+        )
         return
-    with Pipeline.open(cfg, migrate=False) as pipeline:
-        runtime = Runtime(cfg, pipeline, CheckpointStore(engine))
-        runtime.stop = stop
-        if cfg.metrics.port is not None:
-            start_http_server(cfg.metrics.port, registry=runtime.metrics.registry)
-        if until_idle:
-            fetched = runtime.run_until_idle()
-            stored = consumer.drain() if only is Only.ALL else 0
-            typer.echo(f"fetched {fetched} message(s); {stored} new report(s) stored", err=True)
-            return
-        store_thread = None
-        if only is Only.ALL:
-            store_thread = threading.Thread(
-                target=consumer.run, args=(stop,), name="store", daemon=True
-            )
-            store_thread.start()
-        runtime.start(channel)
-        try:
-            while not stop.wait(1.0):
-                if store_thread is not None and not store_thread.is_alive():
-                    typer.echo("store consumer stopped unexpectedly; shutting down", err=True)
-                    stop.set()
-        finally:
-            runtime.join(timeout=30)
-            if store_thread is not None:
-                store_thread.join(timeout=30)
+    # the store gets a process of its own (see ingest.storeproc), started before any thread
+    store = StoreProcess(cfg, verbose=verbose) if only is Only.ALL else None
+    before = count_reports(engine) if store is not None else 0
+    if store is not None:
+        store.start()
+    try:
+        with Pipeline.open(cfg, migrate=False) as pipeline:
+            runtime = Runtime(cfg, pipeline, CheckpointStore(engine))
+            runtime.stop = stop
+            if cfg.metrics.port is not None:
+                start_http_server(cfg.metrics.port, registry=runtime.metrics.registry)
+            if until_idle:
+                fetched = runtime.run_until_idle()
+                stored = 0
+                if store is not None and not stop.is_set():
+                    code = store.finish()
+                    if code != 0:
+                        raise fail(f"the store process failed (exit code {code}); see above")
+                    stored = count_reports(engine) - before
+                typer.echo(f"fetched {fetched} message(s); {stored} new report(s) stored", err=True)
+                return
+            runtime.start(channel)
+            try:
+                while not stop.wait(1.0):
+                    if store is not None and not store.is_alive():
+                        typer.echo(
+                            f"store process stopped unexpectedly (exit code {store.exitcode}); "
+                            "shutting down",
+                            err=True,
+                        )
+                        stop.set()
+            finally:
+                runtime.join(timeout=30)
+    finally:
+        if store is not None:
+            store.stop()
     unhealthy = [w.status for w in runtime.workers if not w.status.healthy]
     for status in unhealthy:
         typer.echo(f"channel {status.name}: {status.message}", err=True)

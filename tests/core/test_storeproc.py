@@ -1,0 +1,107 @@
+"""``aduan run`` stores in a process of its own (ingest.storeproc), which never outlives it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from ingest.config import load_config
+from ingest.storeproc import StoreProcess
+from sinks.db import make_engine, migrate
+from sinks.repository import count_reports
+from tests.core.test_delivery import ADUAN, Backend, stored, write_book, write_config
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below ``pid`` (Linux /proc)."""
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        parent = todo.pop()
+        for task in Path(f"/proc/{parent}/task").glob("*/children"):
+            try:
+                children = {int(c) for c in task.read_text().split()}
+            except OSError:
+                continue
+            todo.extend(children - found)
+            found |= children
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "State:\tZ" not in status
+
+
+def test_store_runs_beside_the_pollers_and_dies_with_them(tmp_path: Path) -> None:
+    n = 60
+    write_book(tmp_path, n)
+    backend = Backend("embedded", "embedded", f"sqlite:///{tmp_path / 'var' / 'aduan.db'}")
+    cfg = write_config(tmp_path, backend, batch_size=25, poll=30)
+    proc = subprocess.Popen(
+        [*ADUAN, "run", "-c", str(cfg)],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # the kill below reaches the parent only, as the OOM killer would
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            if (tmp_path / "var" / "aduan.db").exists() and stored(backend.store_url)[0] == n:
+                break
+            assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
+            time.sleep(0.2)
+        assert stored(backend.store_url) == (n, n, n)
+        children = descendants(proc.pid)
+        assert children, "the store should run in a child process"
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 15
+        while any(alive(pid) for pid in children) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        left = [pid for pid in children if alive(pid)]
+        assert not left, f"processes outlived a killed `aduan run`: {left}"
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+
+def test_finish_stores_everything_queued_then_exits(tmp_path: Path) -> None:
+    from ingest.pipeline import Pipeline
+    from normalizers.base import RawMessage
+
+    write_book(tmp_path, 40)
+    backend = Backend("embedded", "embedded", f"sqlite:///{tmp_path / 'var' / 'aduan.db'}")
+    cfg = load_config(write_config(tmp_path, backend, batch_size=25), env={})
+    cfg.data_dir.mkdir(parents=True)
+    engine = make_engine(cfg.store_url)
+    migrate(engine)
+    store = StoreProcess(cfg)
+    store.start()
+    rows = (tmp_path / "buku.csv").read_text(encoding="utf-8").splitlines()[1:]
+    with Pipeline.open(cfg, migrate=False) as pipeline:
+        messages = [
+            RawMessage(
+                payload=(
+                    f'{{"source": "buku.csv", "row": {i + 2}, "values": {{"No": "{r.split(",")[0]}",'
+                    f' "Tanggal": "{r.split(",")[1]}", "Nama": "{r.split(",")[2]}",'
+                    f' "Isi": "{r.split(",", 3)[3]}"}}}}'
+                ).encode(),
+                content_type="application/json",
+                filename=f"buku.csv:{i + 2}",
+            )
+            for i, r in enumerate(rows)
+        ]
+        result = pipeline.process("buku", messages)
+    assert len(result.published) == 40
+    assert store.finish(timeout=60) == 0
+    assert count_reports(engine) == 40
+    engine.dispose()
