@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 __all__ = ["find_occurred_at"]
@@ -177,47 +178,96 @@ def _months_back(today: date, months: int) -> date:
     return date(year, month, 28)  # pragma: no cover
 
 
-_PATTERNS: list[tuple[re.Pattern[str], Handler]] = [
-    (
+class _Rule(NamedTuple):
+    """An expression's pattern, plus cheap tests that any text it matches must pass.
+
+    Scanning a ~250-character message with one of these patterns costs ~5-15 µs: a leading
+    word boundary or optional group keeps the regex engine from skipping ahead to a literal, so
+    it tries the whole pattern at every position. Most messages hold one kind of expression or
+    none, so each rule first asks for substrings the pattern cannot match without (``needs``:
+    every group must have a member in the text; ``in`` skips ahead fast), then for a relaxed
+    pattern the engine can skip ahead on (``gate``). If either fails the pattern has no match,
+    and skipping it changes nothing: the scan below is otherwise the same.
+    """
+
+    pattern: re.Pattern[str]
+    handler: Handler
+    needs: tuple[tuple[str, ...], ...]
+    gate: re.Pattern[str] | None = None
+
+
+# substrings of every spelling the patterns accept ("kemar": kemarin, kemaren, kemarn)
+_AGO_WORDS = ("lalu", "lewat", "kemar", "kmrn", "kmar")
+_WEEKDAY_WORDS = ("senin", "selasa", "rabu", "kamis", "jum", "sabtu", "minggu", "ahad")
+_TGL = ("tgl", "tanggal")
+_MONTH_INITIAL = "[" + "".join(sorted({name[0] for name in MONTHS})) + "]"
+
+_RULES: tuple[_Rule, ...] = (
+    _Rule(
         re.compile(r"\b(?:kemarin|kemaren|kmrn|kmarin)\s+lusa\b|\blusa\s+(?:kemarin|kemaren)\b"),
         _two_days,
+        (("lusa",),),
     ),
-    (
+    _Rule(
         re.compile(
             r"\b(?:kemarin|kemaren|kmrn|kmarin|kemarn)\b(?:\s+(?P<part>" + _PART_RE + r"))?"
         ),
         _yesterday,
+        (("kemar", "kmrn", "kmar"),),
     ),
-    (re.compile(r"\b(?:semalam|semalem|tadi\s+malam|tadi\s+malem|td\s+malam)\b"), _last_night),
-    (re.compile(r"\b(?:tadi|td|barusan)\b(?:\s+(?P<part>" + _PART_RE + r"))?"), _today),
-    (re.compile(r"\b(?:hari\s+ini|pagi\s+ini|siang\s+ini|sore\s+ini|malam\s+ini)\b"), _today),
-    (
+    _Rule(
+        re.compile(r"\b(?:semalam|semalem|tadi\s+malam|tadi\s+malem|td\s+malam)\b"),
+        _last_night,
+        (("mal",),),
+    ),
+    _Rule(
+        re.compile(r"\b(?:tadi|td|barusan)\b(?:\s+(?P<part>" + _PART_RE + r"))?"),
+        _today,
+        (("tadi", "td", "barusan"),),
+    ),
+    _Rule(
+        re.compile(r"\b(?:hari\s+ini|pagi\s+ini|siang\s+ini|sore\s+ini|malam\s+ini)\b"),
+        _today,
+        (("ini",),),
+        re.compile(r"(?:hari|pagi|siang|sore|malam)\s+ini"),
+    ),
+    _Rule(
         re.compile(
             r"\b(?P<n>" + _NUM_RE + r")\s*(?P<unit>hari|hr|minggu|mgg|pekan|bulan|bln|"
             r"tahun|thn)" + _AGO
         ),
         _ago,
+        (_AGO_WORDS, ("hari", "minggu", "bulan", "tahun", "hr", "mgg", "pekan", "bln", "thn")),
     ),
-    (re.compile(r"\b(?P<n>se)(?P<unit>hari|minggu|pekan|bulan|tahun)" + _AGO), _ago),
-    (
+    _Rule(
+        re.compile(r"\b(?P<n>se)(?P<unit>hari|minggu|pekan|bulan|tahun)" + _AGO),
+        _ago,
+        (_AGO_WORDS,),
+        re.compile(r"se(?:hari|minggu|pekan|bulan|tahun)"),
+    ),
+    _Rule(
         re.compile(
             r"\b(?:hari\s+)?(?P<wd>" + _WEEKDAY_RE + r")(?P<this>)\s+(?:yang\s+|yg\s+)?"
             r"(?:lalu|kemarin|kemaren|kmrn|kmarin)\b(?:\s+(?P<part>" + _PART_RE + r"))?"
         ),
         _weekday,
+        (("lalu", "kemar", "kmrn", "kmar"), _WEEKDAY_WORDS),
     ),
-    (
+    _Rule(
         re.compile(
             r"\b(?:pada\s+)?hari\s+(?P<wd>" + _WEEKDAY_RE + r")(?P<this>)"
             r"(?:\s+(?P<part>" + _PART_RE + r"))?\b"
         ),
         _weekday,
+        (("hari",),),
+        re.compile(r"hari\s+(?:" + _WEEKDAY_RE + r")"),
     ),
-    (
+    _Rule(
         re.compile(r"\b(?:minggu|pekan|bulan|bln)\s+(?:yang\s+|yg\s+)?(?:lalu|kemarin)\b"),
         _last_unit,
+        (("lalu", "kemarin"), ("minggu", "pekan", "bulan", "bln")),
     ),
-    (
+    _Rule(
         re.compile(
             r"\b(?:tgl\.?|tanggal|tg\.?)?\s*(?P<d>\d{1,2})\s*[ -]?\s*(?P<mon>"
             + _MONTH_RE
@@ -226,37 +276,67 @@ _PATTERNS: list[tuple[re.Pattern[str], Handler]] = [
             + r"))?"
         ),
         _day_month,
+        (),
+        re.compile(r"\d[\s-]*" + _MONTH_INITIAL),
     ),
-    (
+    _Rule(
         re.compile(
             r"(?<![\d/.-])(?P<d>\d{1,2})[/.-](?P<mo>\d{1,2})[/.-](?P<y>(?:19|20)?\d{2})"
             r"(?![\d/.-]|\.\d)"
         ),
         _numeric,
+        (("/", ".", "-"),),
+        re.compile(r"[/.-]\d{1,2}[/.-]\d"),
     ),
-    (re.compile(r"(?<![\d/-])(?P<y>(?:19|20)\d{2})-(?P<mo>\d{2})-(?P<d>\d{2})(?![\d])"), _iso),
+    _Rule(
+        re.compile(r"(?<![\d/-])(?P<y>(?:19|20)\d{2})-(?P<mo>\d{2})-(?P<d>\d{2})(?![\d])"),
+        _iso,
+        (("-",),),
+        re.compile(r"-\d\d-\d"),
+    ),
     # "tgl 19/11", "Kamis (19/11)": day/month without a year (never a bare "03/05": RT/RW)
-    (
+    _Rule(
         re.compile(
             r"(?:\b(?:tgl\.?|tanggal)\s*|\b(?:" + _WEEKDAY_RE + r")\s*,?\s*\(\s*)"
             r"(?P<d>\d{1,2})[/-](?P<mo>\d{1,2})(?P<y>)\b(?![/-]\d)"
         ),
         _numeric,
+        (("(", *_TGL),),
+        re.compile(r"(?:tgl|tanggal|\()\.?\s*\d{1,2}[/-]\d"),
     ),
     # "tgl 3": the 3rd of this month, or of last month if that is still to come
-    (re.compile(r"\b(?:tgl\.?|tanggal)\s*(?P<d>\d{1,2})\b(?![/.-]\d)"), _day_only),
-]
+    _Rule(
+        re.compile(r"\b(?:tgl\.?|tanggal)\s*(?P<d>\d{1,2})\b(?![/.-]\d)"),
+        _day_only,
+        (_TGL,),
+        re.compile(r"(?:tgl|tanggal)\.?\s*\d"),
+    ),
+)
+
+
+def _may_match(rule: _Rule, lowered: str) -> bool:
+    """False only if ``rule.pattern`` cannot match ``lowered``."""
+    for group in rule.needs:
+        for needle in group:
+            if needle in lowered:
+                break
+        else:
+            return False
+    return rule.gate is None or rule.gate.search(lowered) is not None
 
 
 def find_occurred_at(text: str, received_at: datetime, tz: ZoneInfo) -> datetime | None:
     """The incident time the text states, aware, never after ``received_at``; else None."""
     if received_at.tzinfo is None:
         return None
-    lowered = text.lower()
     now = received_at.astimezone(tz)
     today = now.date()
+    lowered = text.lower()
+    rules = [rule for rule in _RULES if _may_match(rule, lowered)]
+    if not rules:  # nothing date-like
+        return None
     best: tuple[int, _Reading, re.Match[str]] | None = None
-    for pattern, handler in _PATTERNS:
+    for pattern, handler, _, _ in rules:
         for match in pattern.finditer(lowered):
             if best is not None and match.start() >= best[0]:
                 break
