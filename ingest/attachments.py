@@ -70,6 +70,10 @@ class AttachmentStore:
             raise
         return blob
 
+    def uri_for(self, sha256: str) -> str:
+        """Where the blob with this hash is (or will be) kept."""
+        return self._uri(sha256)
+
     def _uri(self, sha256: str) -> str:
         return f"{self.base_uri}/{blob_path(sha256)}"
 

@@ -8,13 +8,21 @@ from __future__ import annotations
 
 import logging
 import traceback
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
+from ingest.attachments import AttachmentStore
 from ingest.config import AppConfig
 from ingest.registry import ChannelPlugin, ChannelSettings
-from normalizers.base import Classifier, NormalizeContext, Outcome, RawMessage, Rejection
+from normalizers.base import (
+    Classifier,
+    NormalizeContext,
+    Normalized,
+    Outcome,
+    RawMessage,
+    Rejection,
+)
 from normalizers.record import mask_niks_in_text
 
 log = logging.getLogger("aduan.normalize")
@@ -44,11 +52,40 @@ def normalize_safely(
         return [Rejection(mask_niks_in_text(reason), raw.external_id)]
 
 
+@dataclass(frozen=True)
+class Archive:
+    """Where a chunk's raw payloads and attachment bytes go (written with ``sync=False``: the
+    pipeline makes them durable with one flush before it publishes anything)."""
+
+    raw: AttachmentStore
+    attachments: AttachmentStore
+
+
 def normalize_chunk(
-    plugin: ChannelPlugin, jobs: list[tuple[RawMessage, NormalizeContext]]
+    plugin: ChannelPlugin,
+    jobs: list[tuple[RawMessage, NormalizeContext]],
+    archive: Archive | None = None,
 ) -> list[list[Outcome]]:
-    """Normalize several messages; a module-level function so a process pool can run it."""
-    return [normalize_safely(plugin, raw, ctx) for raw, ctx in jobs]
+    """Normalize several messages; a module-level function so a process pool can run it.
+
+    With ``archive``, each raw payload is archived first (under the URI its context already
+    names) and each report's attachment bytes are written and dropped from the outcome: done in
+    the worker, writing costs no time in the process that fetches, and the bytes do not travel
+    back through a pipe.
+    """
+    results: list[list[Outcome]] = []
+    for raw, ctx in jobs:
+        if archive is not None:
+            archive.raw.put(raw.payload, sync=False)
+        outcomes = normalize_safely(plugin, raw, ctx)
+        if archive is not None:
+            for i, outcome in enumerate(outcomes):
+                if isinstance(outcome, Normalized) and outcome.blobs:
+                    for data in outcome.blobs.values():
+                        archive.attachments.put(data, sync=False)
+                    outcomes[i] = replace(outcome, blobs={})
+        results.append(outcomes)
+    return results
 
 
 def load_classifier(cfg: AppConfig) -> Classifier | None:

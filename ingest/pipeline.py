@@ -24,7 +24,7 @@ from multiprocessing import get_context
 
 from ingest.attachments import AttachmentStore
 from ingest.config import AppConfig
-from ingest.normalizing import load_classifier, normalize_chunk, settings_dict
+from ingest.normalizing import Archive, load_classifier, normalize_chunk, settings_dict
 from ingest.registry import ChannelPlugin, ChannelSettings
 from normalizers.base import (
     Classifier,
@@ -129,17 +129,26 @@ class Pipeline:
     def normalize(
         self, settings: ChannelSettings, messages: Sequence[RawMessage]
     ) -> list[tuple[RawMessage, str, list[Outcome]]]:
-        """Archive each raw payload and normalize it (in the CPU pool for OCR-like kinds)."""
+        """Archive each raw payload and normalize it (in the CPU pool for large batches).
+
+        The archive is content-addressed, so each payload's URI is known from its hash before
+        its bytes are written; whoever normalizes a message archives it first (a pool worker
+        for large batches), and one flush here makes the whole batch durable before the caller
+        publishes anything.
+        """
         plugin = self.cfg.plugin(settings)
         base = self.context(settings)
         jobs: list[tuple[RawMessage, NormalizeContext]] = []
         for raw in messages:
-            stored = self.raw_store.put(raw.payload, sync=False)
-            jobs.append((raw, replace(base, raw_uri=stored.uri, raw_sha256=stored.sha256)))
-        if jobs:
-            self.raw_store.sync()  # one flush for the batch: archived before anything is published
+            sha = raw.sha256
+            jobs.append((raw, replace(base, raw_uri=self.raw_store.uri_for(sha), raw_sha256=sha)))
+        for raw, _ in jobs:
+            if raw.transport_error is not None:  # not normalized, but quarantined: keep it too
+                self.raw_store.put(raw.payload, sync=False)
         todo = [(raw, ctx) for raw, ctx in jobs if raw.transport_error is None]
         done = iter(self._run_normalizer(plugin, todo))
+        if jobs:
+            self.raw_store.sync()  # one flush for the batch: archived before anything is published
         results: list[list[Outcome]] = [
             [Rejection(raw.transport_error, raw.external_id)]
             if raw.transport_error is not None
@@ -151,28 +160,29 @@ class Pipeline:
     def _run_normalizer(
         self, plugin: ChannelPlugin, todo: list[tuple[RawMessage, NormalizeContext]]
     ) -> list[list[Outcome]]:
-        """Normalize in this process, or spread over the pool when that pays.
+        """Normalize (and archive) in this process, or spread over the pool when that pays.
 
         OCR-like kinds send each file as its own task. Other kinds only go parallel for large
         batches, in one chunk per worker: a task costs a round trip to a worker process (the
         classifier travels as its file's path, read once per worker), which is more than
         normalizing a few messages in place.
         """
+        archive = Archive(self.raw_store, self.attachments)
         pool = self.cpu_pool
         if pool is None or len(todo) < 2 or (not plugin.cpu_bound and len(todo) < PARALLEL_MIN):
-            return normalize_chunk(plugin, todo)
+            return normalize_chunk(plugin, todo, archive)
         if plugin.cpu_bound:
             chunks = [[job] for job in todo]
         else:
             size = -(-len(todo) // self.workers)
             chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
         try:
-            futures = [pool.submit(normalize_chunk, plugin, chunk) for chunk in chunks]
+            futures = [pool.submit(normalize_chunk, plugin, chunk, archive) for chunk in chunks]
             return [outcome for f in futures for outcome in f.result()]
         except BrokenProcessPool as exc:  # a worker died (OOM killer…): go on without the pool
             log.error("normalizer pool broke (%s); normalizing in-process from now on", exc)
             self.cpu_pool = None
-            return normalize_chunk(plugin, todo)
+            return normalize_chunk(plugin, todo, archive)
 
     def process(
         self,
@@ -194,9 +204,9 @@ class Pipeline:
         for raw, raw_uri, outcomes in self.normalize(settings, messages):
             for outcome in outcomes:
                 if isinstance(outcome, Normalized):
-                    for data in outcome.blobs.values():
+                    for data in outcome.blobs.values():  # (normalize_chunk wrote them already)
                         self.attachments.put(data, sync=False)
-                        blobs_written = True
+                    blobs_written = blobs_written or bool(outcome.report.attachments)
                     reports.append(outcome.report)
                 else:
                     pending_rejections.append((raw, raw_uri, outcome))
