@@ -203,9 +203,7 @@ class Pipeline:
         blobs_written = False
         for raw, raw_uri, outcomes in self.normalize(settings, messages):
             for outcome in outcomes:
-                if isinstance(outcome, Normalized):
-                    for data in outcome.blobs.values():  # (normalize_chunk wrote them already)
-                        self.attachments.put(data, sync=False)
+                if isinstance(outcome, Normalized):  # its attachment bytes are written already
                     blobs_written = blobs_written or bool(outcome.report.attachments)
                     reports.append(outcome.report)
                 else:
