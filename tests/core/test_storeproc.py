@@ -8,6 +8,8 @@ import subprocess
 import time
 from pathlib import Path
 
+import sqlalchemy as sa
+
 from ingest.config import load_config
 from ingest.storeproc import StoreProcess
 from sinks.db import make_engine, migrate
@@ -29,6 +31,14 @@ def descendants(pid: int) -> set[int]:
             todo.extend(children - found)
             found |= children
     return found
+
+
+def stored_so_far(store_url: str) -> int:
+    """Rows stored yet; 0 while `aduan run` is still creating the database."""
+    try:
+        return stored(store_url)[0]
+    except sa.exc.OperationalError:  # the file exists before its tables do
+        return 0
 
 
 def alive(pid: int) -> bool:
@@ -54,7 +64,7 @@ def test_store_runs_beside_the_pollers_and_dies_with_them(tmp_path: Path) -> Non
     try:
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
-            if (tmp_path / "var" / "aduan.db").exists() and stored(backend.store_url)[0] == n:
+            if (tmp_path / "var" / "aduan.db").exists() and stored_so_far(backend.store_url) == n:
                 break
             assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
             time.sleep(0.2)
