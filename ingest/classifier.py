@@ -21,7 +21,12 @@ from importlib import metadata, resources
 from pathlib import Path
 
 from normalizers.base import Classifier
-from normalizers.extract.classify import LinearTextClassifier, ModelClassifier, train
+from normalizers.extract.classify import (
+    MODEL_FORMAT,
+    LinearTextClassifier,
+    ModelClassifier,
+    train,
+)
 from normalizers.office import OfficeProfile
 
 __all__ = [
@@ -37,7 +42,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_FORMAT = "aduan-classifier/2"  # the arrays' own format tag is checked on load
 _LEGACY_FORMAT = "aduan-classifier/1"  # joblib pickle of the scikit-learn pipeline
 
 
@@ -79,7 +83,7 @@ def _builtin_key() -> str:
     """Changes whenever the built-in model could: the shipped data, the model file format, the
     training code's version, scikit-learn's."""
     digest = hashlib.sha256(_shipped_bytes())
-    for part in (_FORMAT, _version("aduan"), _version("scikit-learn"), _version("numpy")):
+    for part in (MODEL_FORMAT, _version("aduan"), _version("scikit-learn"), _version("numpy")):
         digest.update(b"\0" + part.encode())
     return digest.hexdigest()[:20]
 

@@ -34,6 +34,7 @@ from normalizers.office import Category
 
 __all__ = [
     "DEFAULT_CATEGORIES",
+    "MODEL_FORMAT",
     "LexiconFeatures",
     "LinearTextClassifier",
     "ModelClassifier",
@@ -550,7 +551,7 @@ def baseline_model(seed: int = 0) -> Any:
 
 _WORD_TOKEN = r"(?u)\b\w\w+\b"  # noqa: S105 - scikit-learn's default token_pattern
 _SPACES = re.compile(r"\s\s+")
-_FORMAT = "aduan-classifier/2"
+MODEL_FORMAT = "aduan-classifier/2"  # the .npz layout of LinearTextClassifier.to_arrays
 _WORD_CACHE = 50_000  # words whose char n-gram rows a model keeps (~5 MB at most)
 
 
@@ -607,9 +608,7 @@ class _Block:
     weights: Any = field(repr=False)  # (terms + 1, classes) float64, last row 0
 
     #: char_wb rows of each word seen (words recur across complaints); bounded, per model
-    _word_rows: dict[str, Any] = field(
-        default_factory=dict, init=False, repr=False, compare=False
-    )
+    _word_rows: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -800,7 +799,7 @@ class LinearTextClassifier:
         import numpy as np
 
         out: dict[str, Any] = {
-            "format": np.array(_FORMAT),
+            "format": np.array(MODEL_FORMAT),
             "categories": np.array(self.categories, dtype=str),
             "classes": np.array(self.classes, dtype=str),
             "intercept": self.intercept,
@@ -824,8 +823,8 @@ class LinearTextClassifier:
     @classmethod
     def from_arrays(cls, arrays: Mapping[str, Any]) -> LinearTextClassifier:
         """Inverse of ``to_arrays``; raises KeyError/ValueError for anything else."""
-        if str(arrays["format"]) != _FORMAT:
-            raise ValueError(f"not an {_FORMAT} model")
+        if str(arrays["format"]) != MODEL_FORMAT:
+            raise ValueError(f"not an {MODEL_FORMAT} model")
         lexicon = None
         if "lexicon_cues" in arrays:
             names, columns = arrays["lexicon_cues"].tolist(), arrays["lexicon_columns"].tolist()
