@@ -44,7 +44,7 @@ class AttachmentStore:
         its final name: no temporary file in the root, no rename across directories)."""
         sha = hashlib.sha256(data).hexdigest()
         final = os.path.join(self._root, blob_path(sha))
-        blob = StoredBlob(sha256=sha, size=len(data), uri=self._uri(sha), path=Path(final))
+        blob = StoredBlob(sha256=sha, size=len(data), uri=self.uri_for(sha), path=Path(final))
         if os.path.exists(final):  # content-addressed: the same bytes are already kept
             return blob
         tmp = f"{final}.{os.getpid()}-{threading.get_ident()}.tmp"
@@ -72,9 +72,6 @@ class AttachmentStore:
 
     def uri_for(self, sha256: str) -> str:
         """Where the blob with this hash is (or will be) kept."""
-        return self._uri(sha256)
-
-    def _uri(self, sha256: str) -> str:
         return f"{self.base_uri}/{blob_path(sha256)}"
 
     def sync(self) -> None:
@@ -121,4 +118,4 @@ class AttachmentStore:
             if os.path.exists(tmp):
                 os.unlink(tmp)
             raise
-        return StoredBlob(sha256=sha, size=size, uri=self._uri(sha), path=final)
+        return StoredBlob(sha256=sha, size=size, uri=self.uri_for(sha), path=final)

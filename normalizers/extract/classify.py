@@ -615,16 +615,12 @@ class _Block:
         state["_word_rows"] = {}  # a cache: not worth shipping to a worker process
         return state
 
-    def rows(self, norm: str) -> Any:
-        """The vocabulary row of every n-gram of the text, repeats included (unknown: last)."""
+    def _char_rows(self, norm: str) -> Any:
+        """The vocabulary row of every char_wb n-gram of the text, repeats included (an unknown
+        n-gram gets the last row), from the per-word cache."""
         import numpy as np
 
         missing = len(self.idf) - 1
-        if self.analyzer == "word":
-            grams = _word_ngrams(norm, self.low, self.high)
-            return np.fromiter(
-                map(self.vocabulary.get, grams, repeat(missing)), np.intp, len(grams)
-            )
         cache = self._word_rows
         parts = []
         for word in _SPACES.sub(" ", norm).split():
@@ -652,7 +648,7 @@ class _Block:
             )
             tf = np.fromiter(counts.values(), np.intp, len(counts))
         else:
-            rows, tf = np.unique(self.rows(norm), return_counts=True)
+            rows, tf = np.unique(self._char_rows(norm), return_counts=True)
         if not len(rows):
             return None
         values = (1.0 + np.log(tf)) * self.idf[rows]  # the unknown row has idf 0

@@ -85,8 +85,8 @@ def test_store_runs_beside_the_pollers_and_dies_with_them(tmp_path: Path) -> Non
 
 
 def test_finish_stores_everything_queued_then_exits(tmp_path: Path) -> None:
+    from ingest.adapters.csvbook import CsvSettings, read_rows, row_message
     from ingest.pipeline import Pipeline
-    from normalizers.base import RawMessage
 
     write_book(tmp_path, 40)
     backend = Backend("embedded", "embedded", f"sqlite:///{tmp_path / 'var' / 'aduan.db'}")
@@ -96,20 +96,11 @@ def test_finish_stores_everything_queued_then_exits(tmp_path: Path) -> None:
     migrate(engine)
     store = StoreProcess(cfg)
     store.start()
-    rows = (tmp_path / "buku.csv").read_text(encoding="utf-8").splitlines()[1:]
+    book = tmp_path / "buku.csv"
+    channel = cfg.channel("buku")
+    assert isinstance(channel, CsvSettings)
+    messages = [row_message(book, line, values) for line, values in read_rows(book, channel)]
     with Pipeline.open(cfg, migrate=False) as pipeline:
-        messages = [
-            RawMessage(
-                payload=(
-                    f'{{"source": "buku.csv", "row": {i + 2}, "values": {{"No": "{r.split(",")[0]}",'
-                    f' "Tanggal": "{r.split(",")[1]}", "Nama": "{r.split(",")[2]}",'
-                    f' "Isi": "{r.split(",", 3)[3]}"}}}}'
-                ).encode(),
-                content_type="application/json",
-                filename=f"buku.csv:{i + 2}",
-            )
-            for i, r in enumerate(rows)
-        ]
         result = pipeline.process("buku", messages)
     assert len(result.published) == 40
     assert store.finish(timeout=60) == 0
