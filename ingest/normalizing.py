@@ -14,6 +14,7 @@ from typing import Any
 
 from ingest.attachments import AttachmentStore
 from ingest.config import AppConfig
+from ingest.packs import PackStore
 from ingest.registry import ChannelPlugin, ChannelSettings
 from normalizers.base import (
     Classifier,
@@ -54,11 +55,14 @@ def normalize_safely(
 
 @dataclass(frozen=True)
 class Archive:
-    """Where a chunk's raw payloads and attachment bytes go (written with ``sync=False``: the
+    """Where a chunk's raw payloads and attachment bytes go (written without fsync: the
     pipeline makes them durable with one flush before it publishes anything)."""
 
     raw: AttachmentStore
     attachments: AttachmentStore
+    packs: PackStore | None = None
+    #: the pack that holds the chunk's payloads (their contexts name it); None: one blob each
+    pack: str | None = None
 
 
 def normalize_chunk(
@@ -74,8 +78,10 @@ def normalize_chunk(
     back through a pipe.
     """
     results: list[list[Outcome]] = []
+    if archive is not None and archive.pack is not None and archive.packs is not None:
+        archive.packs.write(archive.pack, (raw.payload for raw, _ in jobs))
     for raw, ctx in jobs:
-        if archive is not None:
+        if archive is not None and archive.pack is None:
             archive.raw.put(raw.payload, sync=False)
         outcomes = normalize_safely(plugin, raw, ctx)
         if archive is not None:

@@ -25,6 +25,7 @@ from multiprocessing import get_context
 from ingest.attachments import AttachmentStore
 from ingest.config import AppConfig
 from ingest.normalizing import Archive, load_classifier, normalize_chunk, settings_dict
+from ingest.packs import PackStore, pack_name
 from ingest.registry import ChannelPlugin, ChannelSettings
 from normalizers.base import (
     Classifier,
@@ -76,6 +77,7 @@ class Pipeline:
         self.workers = max(1, workers)
         self.raw_store = AttachmentStore(cfg.data_dir / "raw")
         self.attachments = AttachmentStore(cfg.data_dir / "attachments")
+        self.packs = PackStore(cfg.data_dir / "raw" / "packs")
 
     @classmethod
     @contextmanager
@@ -132,57 +134,77 @@ class Pipeline:
         """Archive each raw payload and normalize it (in the CPU pool for large batches).
 
         The archive is content-addressed, so each payload's URI is known from its hash before
-        its bytes are written; whoever normalizes a message archives it first (a pool worker
-        for large batches), and one flush here makes the whole batch durable before the caller
-        publishes anything.
+        its bytes are written: one blob file for a payload normalized on its own, one pack
+        (``ingest.packs``) per chunk of several. Whoever normalizes a chunk archives it first (a
+        pool worker for large batches), and one flush here makes the whole batch durable
+        before the caller publishes anything.
         """
         plugin = self.cfg.plugin(settings)
         base = self.context(settings)
-        jobs: list[tuple[RawMessage, NormalizeContext]] = []
+        todo = [raw for raw in messages if raw.transport_error is None]
+        chunks: list[tuple[list[tuple[RawMessage, NormalizeContext]], Archive]] = []
+        uris: dict[int, str] = {}
+        for part in self._chunks(plugin, todo):
+            shas = [raw.sha256 for raw in part]
+            pack = pack_name(shas) if len(set(shas)) > 1 and not plugin.cpu_bound else None
+            jobs = []
+            for raw, sha in zip(part, shas, strict=True):
+                uri = self.raw_store.uri_for(sha) if pack is None else self.packs.uri_for(pack, sha)
+                uris[id(raw)] = uri
+                jobs.append((raw, replace(base, raw_uri=uri, raw_sha256=sha)))
+            chunks.append((jobs, Archive(self.raw_store, self.attachments, self.packs, pack)))
         for raw in messages:
-            sha = raw.sha256
-            jobs.append((raw, replace(base, raw_uri=self.raw_store.uri_for(sha), raw_sha256=sha)))
-        for raw, _ in jobs:
             if raw.transport_error is not None:  # not normalized, but quarantined: keep it too
-                self.raw_store.put(raw.payload, sync=False)
-        todo = [(raw, ctx) for raw, ctx in jobs if raw.transport_error is None]
-        done = iter(self._run_normalizer(plugin, todo))
-        if jobs:
+                uris[id(raw)] = self.raw_store.put(raw.payload, sync=False).uri
+        done = iter(self._run_normalizer(plugin, chunks))
+        if messages:
             self.raw_store.sync()  # one flush for the batch: archived before anything is published
-        results: list[list[Outcome]] = [
-            [Rejection(raw.transport_error, raw.external_id)]
-            if raw.transport_error is not None
-            else next(done)
-            for raw, _ in jobs
+        return [
+            (
+                raw,
+                uris[id(raw)],
+                [Rejection(raw.transport_error, raw.external_id)]
+                if raw.transport_error is not None
+                else next(done),
+            )
+            for raw in messages
         ]
-        return [(raw, ctx.raw_uri, out) for (raw, ctx), out in zip(jobs, results, strict=True)]
 
-    def _run_normalizer(
-        self, plugin: ChannelPlugin, todo: list[tuple[RawMessage, NormalizeContext]]
-    ) -> list[list[Outcome]]:
-        """Normalize (and archive) in this process, or spread over the pool when that pays.
+    def _chunks(self, plugin: ChannelPlugin, todo: list[RawMessage]) -> list[list[RawMessage]]:
+        """How a batch is split: one chunk in this process, one per worker, or one per file.
 
         OCR-like kinds send each file as its own task. Other kinds only go parallel for large
         batches, in one chunk per worker: a task costs a round trip to a worker process (the
         classifier travels as its file's path, read once per worker), which is more than
         normalizing a few messages in place.
         """
-        archive = Archive(self.raw_store, self.attachments)
-        pool = self.cpu_pool
-        if pool is None or len(todo) < 2 or (not plugin.cpu_bound and len(todo) < PARALLEL_MIN):
-            return normalize_chunk(plugin, todo, archive)
+        if not todo:
+            return []
+        if self.cpu_pool is None or len(todo) < 2:
+            return [todo]
         if plugin.cpu_bound:
-            chunks = [[job] for job in todo]
-        else:
-            size = -(-len(todo) // self.workers)
-            chunks = [todo[i : i + size] for i in range(0, len(todo), size)]
-        try:
-            futures = [pool.submit(normalize_chunk, plugin, chunk, archive) for chunk in chunks]
-            return [outcome for f in futures for outcome in f.result()]
-        except BrokenProcessPool as exc:  # a worker died (OOM killer…): go on without the pool
-            log.error("normalizer pool broke (%s); normalizing in-process from now on", exc)
-            self.cpu_pool = None
-            return normalize_chunk(plugin, todo, archive)
+            return [[raw] for raw in todo]
+        if len(todo) < PARALLEL_MIN:
+            return [todo]
+        size = -(-len(todo) // self.workers)
+        return [todo[i : i + size] for i in range(0, len(todo), size)]
+
+    def _run_normalizer(
+        self,
+        plugin: ChannelPlugin,
+        chunks: list[tuple[list[tuple[RawMessage, NormalizeContext]], Archive]],
+    ) -> list[list[Outcome]]:
+        """Normalize (and archive) each chunk, in this process when there is one chunk, else
+        in the pool."""
+        pool = self.cpu_pool
+        if pool is not None and len(chunks) > 1:
+            try:
+                futures = [pool.submit(normalize_chunk, plugin, jobs, arc) for jobs, arc in chunks]
+                return [outcome for f in futures for outcome in f.result()]
+            except BrokenProcessPool as exc:  # a worker died (OOM killer…): go on without it
+                log.error("normalizer pool broke (%s); normalizing in-process from now on", exc)
+                self.cpu_pool = None
+        return [outcome for jobs, arc in chunks for outcome in normalize_chunk(plugin, jobs, arc)]
 
     def process(
         self,

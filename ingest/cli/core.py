@@ -358,12 +358,9 @@ def quarantine_show(
 
 
 def _raw_from_uri(uri: str) -> bytes:
-    from urllib.parse import unquote, urlparse
+    from ingest.packs import read_archived
 
-    parsed = urlparse(uri)
-    if parsed.scheme != "file":
-        raise ValueError(f"cannot read raw payload from {uri!r}")
-    return Path(unquote(parsed.path)).read_bytes()
+    return read_archived(uri)
 
 
 @quarantine_app.command("replay")

@@ -1,5 +1,6 @@
 """The pipeline archives every raw payload and attachment before it publishes a report, whether
-the batch is normalized in this process or in the worker pool."""
+the batch is normalized in this process or in the worker pool; a chunk of several payloads
+goes into one pack (a zip), a payload on its own into one blob file."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from urllib.parse import unquote, urlparse
 import pytest
 
 from ingest.config import load_config
+from ingest.packs import read_archived
 from ingest.pipeline import PARALLEL_MIN, Pipeline
 from normalizers.base import RawMessage
 
@@ -32,7 +34,9 @@ def _mail(i: int) -> bytes:
     ).encode()
 
 
-@pytest.mark.parametrize("count", [3, PARALLEL_MIN + 2], ids=["in-process", "worker-pool"])
+@pytest.mark.parametrize(
+    "count", [1, 3, PARALLEL_MIN + 2], ids=["single", "in-process", "worker-pool"]
+)
 def test_raw_payloads_and_attachments_are_archived(tmp_path: Path, count: int) -> None:
     config = tmp_path / "channels.yaml"
     config.write_text(
@@ -53,8 +57,16 @@ channels:
     by_subject = {r.subject: r for r in result.published}
     for i, raw in enumerate(messages):
         report = by_subject[f"Jalan rusak {i}"]
-        assert _path(report.raw.uri).read_bytes() == raw.payload
+        assert read_archived(report.raw.uri) == raw.payload
         assert report.raw.sha256 == raw.sha256
         [attachment] = report.attachments
         assert _path(attachment.uri).read_bytes() == f"foto-{i}".encode() * 50
     assert not list((cfg.data_dir / "raw").rglob("*.tmp"))
+    packs = {r.raw.uri.partition("!/")[0] for r in result.published if r.raw.uri.startswith("jar:")}
+    files = [p for p in (cfg.data_dir / "raw").rglob("*") if p.is_file()]
+    if count == 1:  # a payload on its own: one plain file, named by its hash
+        assert [p.name for p in files] == [messages[0].sha256]
+        assert not packs
+    else:  # one pack per chunk (per worker in the pool), and nothing else
+        assert len(packs) == len(files) == (1 if count < PARALLEL_MIN else pipeline.workers)
+        assert all(p.suffix == ".zip" for p in files)

@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from ingest.packs import read_archived
 from tests.core.test_delivery import Backend, stored, write_config
 
 ADUAN = [sys.executable, "-m", "ingest.cli"]
@@ -43,11 +44,9 @@ def test_quarantine_list_show_replay_after_fixing_the_config(tmp_path: Path) -> 
     doc = json.loads(shown.stdout)
     assert doc["channel"] == "buku"
     assert doc["reason"].startswith("buku.csv:3: cannot read date")
-    assert doc["raw_uri"].startswith("file://")
-    assert (
-        json.loads(Path(doc["raw_uri"].removeprefix("file://")).read_bytes())["values"]["No"]
-        == "K-2"
-    )
+    # the three rows were one batch, archived as one pack: the item names its member
+    assert doc["raw_uri"].startswith("jar:file://")
+    assert json.loads(read_archived(doc["raw_uri"]))["values"]["No"] == "K-2"
 
     # still failing: the item stays in quarantine, the command says why and exits non-zero
     again = aduan(cfg, "quarantine", "replay", "1")
