@@ -315,13 +315,17 @@ class EmbeddedChannel(virtual.Channel):
     def close(self) -> None:
         if self.closed:
             return
-        super().close()  # cancels consumers, restores unacked deliveries
-        with self._lock:
-            self._release_buffered()
-            self._db.execute(
-                "UPDATE messages SET claimed_by = NULL, claimed_at = NULL WHERE claimed_by = ?",
-                (self._token,),
-            )
+        try:
+            # kombu restores each unacked delivery on its own; in autocommit mode that is one
+            # transaction, one fsync, each (about half a second for a 500-message prefetch)
+            with self._lock, _immediate(self._db):
+                super().close()  # cancels consumers, restores unacked deliveries
+                self._release_buffered()
+                self._db.execute(
+                    "UPDATE messages SET claimed_by = NULL, claimed_at = NULL WHERE claimed_by = ?",
+                    (self._token,),
+                )
+        finally:
             self._db.close()
 
     # --- queues, exchanges, bindings (persisted so other processes see them) -------------------

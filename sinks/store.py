@@ -360,6 +360,9 @@ class StoreConsumer:
                         time.monotonic() - idle_since >= idle_timeout
                     ):
                         break
+                if pending:  # stopped with deliveries in hand: store them rather than hand back
+                    batch, pending[:] = list(pending), []
+                    stored += self._flush(batch, channel, dead)
             return stored
         finally:
             try:

@@ -224,6 +224,30 @@ def test_run_consumes_until_stopped(backend: Backend) -> None:
     assert repository.count_reports(backend.engine) == 20
 
 
+def test_stopping_stores_the_deliveries_in_hand_and_hands_back_the_rest(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stop between two deliveries: what was delivered is stored and acked, not handed back
+    for the next consumer to fetch again; what was not delivered stays queued."""
+    publish(backend, [make_report(i) for i in range(60)])
+    consumer = StoreConsumer(backend.queue_url, backend.data_dir, backend.engine, batch_size=500)
+    stop = threading.Event()
+    real_drain = StoreConsumer._drain
+
+    def drain_then_stop(conn: Any, timeout: float) -> bool:
+        got = real_drain(conn, timeout)
+        stop.set()  # the first delivery starts a batch; the stop comes before it is full
+        return got
+
+    monkeypatch.setattr(consumer, "_drain", drain_then_stop)
+    consumer.run(stop)
+    first = repository.count_reports(backend.engine)
+    assert 1 <= first < 60
+    monkeypatch.undo()
+    assert drain(backend) == 60 - first
+    assert repository.count_reports(backend.engine) == 60
+
+
 def test_concurrent_store_calls_issue_distinct_tracking_numbers(backend: Backend) -> None:
     batches = [[make_report(i * 100 + j) for j in range(20)] for i in range(4)]
     errors: list[BaseException] = []
