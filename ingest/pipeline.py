@@ -20,10 +20,10 @@ from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from multiprocessing import get_context
 
 from ingest.attachments import AttachmentStore
 from ingest.config import AppConfig
+from ingest.forking import forkserver_context, normalizer_modules
 from ingest.normalizing import Archive, load_classifier, normalize_chunk, settings_dict
 from ingest.packs import PackStore, pack_name
 from ingest.registry import ChannelPlugin, ChannelSettings
@@ -95,7 +95,9 @@ class Pipeline:
         # forking this process itself, with the channel and store threads running, could copy
         # a lock some thread holds (logging, SQLite) into a child that then waits on it forever.
         pool = (
-            ProcessPoolExecutor(max_workers=workers, mp_context=get_context("forkserver"))
+            ProcessPoolExecutor(
+                max_workers=workers, mp_context=forkserver_context(normalizer_modules(cfg))
+            )
             if workers > 1
             else None
         )

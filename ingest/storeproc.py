@@ -16,13 +16,13 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-from multiprocessing import get_context
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from multiprocessing.synchronize import Event as ProcessEvent
 from types import FrameType
 
 from ingest.config import AppConfig
+from ingest.forking import forkserver_context, normalizer_modules
 
 log = logging.getLogger("aduan.store")
 
@@ -35,7 +35,7 @@ class StoreProcess:
     """Start, watch and stop the store consumer child of ``aduan run``."""
 
     def __init__(self, cfg: AppConfig, *, verbose: bool = False) -> None:
-        ctx = get_context("forkserver")  # never fork a process that may already run threads
+        ctx = forkserver_context(normalizer_modules(cfg))  # never fork a threaded process
         self._stop = ctx.Event()
         self._finish = ctx.Event()
         # only this process holds the sending end: the child reads EOF once we are gone, however

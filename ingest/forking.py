@@ -1,0 +1,57 @@
+"""The fork server that every child process of ``aduan run`` starts from.
+
+Children are never forked from ``aduan run`` itself: it runs threads (channels, prefetch,
+logging), and a fork could copy a lock one of them holds into a child that then waits on it
+forever. The fork server is a clean single-threaded process instead; each child is a fork of
+it. Whatever the fork server has imported, every child has for free: so it imports the modules
+the normalizer workers and the store consumer need (about a second of imports, which each of
+them otherwise paid on its first message, while the pipeline waited for it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from multiprocessing import get_context
+from multiprocessing.context import ForkServerContext
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ingest.config import AppConfig
+
+#: what the store consumer and the normalizer workers import on their first message; the main
+#: module first, as the fork server does by default
+PRELOAD = (
+    "__main__",
+    "ingest.normalizing",
+    "ingest.classifier",
+    "ingest.storeproc",
+    "normalizers.enrich",
+    "normalizers.extract.classify",
+    "normalizers.extract.sla",
+    "sinks.store",
+    "sinks.db",
+)
+
+
+def forkserver_context(normalizers: Iterable[str] = ()) -> ForkServerContext:
+    """The fork-server context, preloading ``PRELOAD`` and the given normalizer modules.
+
+    The preload list is read once, when the fork server starts (with the first child), so call
+    this for every child; a module that fails to import there is skipped, and the child imports
+    it itself as before.
+    """
+    ctx = get_context("forkserver")
+    ctx.set_forkserver_preload(list(dict.fromkeys((*PRELOAD, *normalizers))))
+    return ctx
+
+
+def normalizer_modules(cfg: AppConfig) -> list[str]:
+    """The modules of the enabled channels' normalizers (and their plugins)."""
+    names: list[str] = []
+    for channel in cfg.enabled_channels:
+        plugin = cfg.plugin(channel)
+        for obj in (plugin.normalize, plugin.adapter):
+            module = getattr(obj, "__module__", None)
+            if isinstance(module, str):
+                names.append(module)
+    return list(dict.fromkeys(names))

@@ -1,0 +1,57 @@
+"""Children of ``aduan run`` start from a fork server that already imported what they need."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+PROBE = textwrap.dedent(
+    """
+    import sys
+    from ingest.config import load_config
+    from ingest.pipeline import Pipeline
+
+    def loaded():
+        return sorted(m for m in sys.modules if m.startswith(("normalizers.", "sinks.", "holidays")))
+
+    if __name__ == "__main__":
+        cfg = load_config(sys.argv[1], env={})
+        with Pipeline.open(cfg) as pipeline:
+            if pipeline.cpu_pool is None:  # one CPU: no worker processes at all
+                sys.exit(3)
+            print("\\n".join(pipeline.cpu_pool.submit(loaded).result()))
+    """
+)
+
+
+def test_a_worker_has_the_normalizer_modules_before_its_first_task(tmp_path: Path) -> None:
+    config = tmp_path / "channels.yaml"
+    config.write_text(
+        """office: {name: Uji, region: {province: Sumatera Selatan}}
+data_dir: ./var
+queue: {url: embedded}
+channels:
+  - {name: kotak, kind: email, host: 127.0.0.1, username: u, password: p, tls: none}
+""",
+        encoding="utf-8",
+    )
+    probe = tmp_path / "probe.py"
+    probe.write_text(PROBE, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, str(probe), str(config)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    if done.returncode == 3:
+        pytest.skip("one CPU: the pipeline starts no worker processes")
+    assert done.returncode == 0, done.stderr
+    loaded = set(done.stdout.split())
+    # the email normalizer, the shared enrichment with its holiday calendars, the store
+    assert {"normalizers.email", "normalizers.enrich", "normalizers.extract.sla"} <= loaded
+    assert {"sinks.store", "holidays"} <= loaded
