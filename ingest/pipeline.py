@@ -58,6 +58,15 @@ class ProcessResult:
     rejected: list[Rejection] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Prepared:
+    """A batch archived and normalized, not yet published (``Pipeline.prepare``)."""
+
+    channel_name: str
+    #: per message, in order: the message, where its payload is archived, what it became
+    outcomes: list[tuple[RawMessage, str, list[Outcome]]]
+
+
 class Pipeline:
     def __init__(
         self,
@@ -220,12 +229,29 @@ class Pipeline:
         Raises PublishFailed when the queue did not confirm: then nothing of this batch may be
         considered done (the caller keeps its checkpoint and retries).
         """
+        return self.deliver(self.prepare(channel_name, messages), quarantine=quarantine)
+
+    def prepare(self, channel_name: str, messages: Sequence[RawMessage]) -> Prepared:
+        """Archive and normalize a batch, publishing nothing (``deliver`` does that).
+
+        Apart so that the runtime can normalize the next page while this one is published, and
+        so that a publish retried after a queue outage does not normalize the batch again.
+        """
+        return Prepared(channel_name, self.normalize(self.cfg.channel(channel_name), messages))
+
+    def deliver(self, prepared: Prepared, *, quarantine: bool = True) -> ProcessResult:
+        """Publish a prepared batch's reports, then quarantine its rejections.
+
+        Raises PublishFailed when the queue did not confirm (nothing is quarantined then: the
+        whole batch is redone).
+        """
+        channel_name = prepared.channel_name
         settings = self.cfg.channel(channel_name)
         result = ProcessResult()
         pending_rejections: list[tuple[RawMessage, str, Rejection]] = []
         reports: list[Report] = []
         blobs_written = False
-        for raw, raw_uri, outcomes in self.normalize(settings, messages):
+        for raw, raw_uri, outcomes in prepared.outcomes:
             for outcome in outcomes:
                 if isinstance(outcome, Normalized):  # its attachment bytes are written already
                     blobs_written = blobs_written or bool(outcome.report.attachments)

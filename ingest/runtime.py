@@ -5,15 +5,16 @@ loop for one channel is the whole delivery guarantee of the system:
 
     state = checkpoint.load()
     batch = adapter.fetch(state)           # transport errors: back off, try again
-    pipeline.process(batch.messages)       # retried until the queue confirms (or we stop)
+    prepared = pipeline.prepare(batch)     # archive the raw payloads, normalize
+    pipeline.deliver(prepared)             # retried until the queue confirms (or we stop)
     checkpoint.save(batch.state)           # only now does the bookmark move
     adapter.commit(batch)                  # server-side marking (\\Seen, move to processed/)
 
 A SIGKILL anywhere re-runs at most the last batch, which the store absorbs (ids are
-deterministic). A channel kind that declares ``prefetch`` has its next page fetched while the
-current one is normalized and published; that changes nothing above: the page is only used if
-the saved checkpoint is exactly the state it was fetched from, and the adapter is never used by
-two threads at once (``commit`` and ``close`` wait for a fetch in flight).
+deterministic). A channel kind that declares ``prefetch`` has its next page fetched and
+normalized while the current one is published; that changes nothing above: the page is only
+used if the saved checkpoint is exactly the state it was fetched from, and the adapter is never
+used by two threads at once (``commit`` and ``close`` wait for a fetch in flight).
 
 SIGTERM/SIGINT set ``stop``: a worker finishes or abandons its current step
 without saving a checkpoint it has not earned.
@@ -41,7 +42,7 @@ from tenacity import (
 
 from ingest.adapter import Adapter, AdapterContext, Batch, ChannelUnhealthy, State
 from ingest.config import AppConfig
-from ingest.pipeline import Pipeline, PublishFailed
+from ingest.pipeline import Pipeline, Prepared, PublishFailed
 from ingest.registry import ChannelSettings
 from sinks.state import CheckpointStore
 
@@ -114,6 +115,17 @@ def _canonical(state: State) -> str:
     return json.dumps(state, sort_keys=True, default=str)
 
 
+@dataclass(frozen=True)
+class _Ahead:
+    """The next page, fetched and normalized while the current one is published."""
+
+    #: canonical JSON of the state it is fetched from
+    started_from: str
+    #: set once the fetch is over: from then on the adapter is free for ``commit``
+    fetched: threading.Event
+    future: Future[tuple[Batch, Prepared | None]]
+
+
 class ChannelWorker(threading.Thread):
     """Polls one channel until ``stop`` is set or the channel turns unhealthy."""
 
@@ -131,8 +143,8 @@ class ChannelWorker(threading.Thread):
     ) -> None:
         super().__init__(name=f"channel-{settings.name}", daemon=True)
         self.prefetch = prefetch
-        #: (canonical JSON of the state it was fetched from, the fetch) of the next page
-        self._ahead: tuple[str, Future[Batch]] | None = None
+        #: the next page, being fetched and normalized
+        self._ahead: _Ahead | None = None
         self._fetcher: ThreadPoolExecutor | None = None
         self.settings = settings
         self.adapter = adapter
@@ -162,17 +174,17 @@ class ChannelWorker(threading.Thread):
         """One fetch → publish → checkpoint step. Returns the batch, or None if stopped."""
         name = self.settings.name
         state = self.checkpoints.load(name)
-        batch = self._prefetched(state)
+        batch, prepared = self._prefetched(state)
         if batch is None:
             batch = self._retrying("fetch", _transient)(self._fetch, state)
         if batch.messages:
             self.metrics.fetched.labels(name).inc(len(batch.messages))
             if self.prefetch and batch.more:
                 self._fetch_ahead(batch.state)
+            if prepared is None:
+                prepared = self.pipeline.prepare(name, batch.messages)
             try:
-                result = self._retrying("publish", _publish_failed)(
-                    self.pipeline.process, name, batch.messages
-                )
+                result = self._retrying("publish", _publish_failed)(self.pipeline.deliver, prepared)
             except PublishFailed:
                 return None  # stopped while the queue was down: checkpoint stays where it was
             self.metrics.published.labels(name).inc(len(result.published))
@@ -196,31 +208,51 @@ class ChannelWorker(threading.Thread):
     def _fetch_ahead(self, state: State) -> None:
         if self._fetcher is None:
             self._fetcher = ThreadPoolExecutor(1, thread_name_prefix=f"fetch-{self.settings.name}")
-        self._ahead = (_canonical(state), self._fetcher.submit(self._fetch, state))
+        fetched = threading.Event()
+        future = self._fetcher.submit(self._fetch_and_prepare, state, fetched)
+        self._ahead = _Ahead(_canonical(state), fetched, future)
+
+    def _fetch_and_prepare(
+        self, state: State, fetched: threading.Event
+    ) -> tuple[Batch, Prepared | None]:
+        """Fetch the next page, then normalize it (in the pool) while this one is published.
+
+        Archiving ahead is harmless: the archive is content-addressed, and a page that is not
+        used after all (the checkpoint did not move as expected) is fetched and archived again.
+        """
+        try:
+            batch = self._fetch(state)
+        finally:
+            fetched.set()  # the adapter is free again, whatever happened
+        if not batch.messages or self.stop.is_set():
+            return batch, None
+        return batch, self.pipeline.prepare(self.settings.name, batch.messages)
 
     def _settle(self) -> None:
         """Wait until a fetch in flight has finished (its result stays for ``_prefetched``)."""
         if self._ahead is not None:
-            wait([self._ahead[1]])
+            self._ahead.fetched.wait()
 
-    def _prefetched(self, state: State | None) -> Batch | None:
-        """The page fetched ahead, if it starts exactly where the saved checkpoint says."""
+    def _prefetched(self, state: State | None) -> tuple[Batch | None, Prepared | None]:
+        """The page fetched (and normalized) ahead, if it starts exactly where the saved
+        checkpoint says."""
         if self._ahead is None:
-            return None
-        started_from, future = self._ahead
-        self._ahead = None
+            return None, None
+        ahead, self._ahead = self._ahead, None
         try:
-            batch = future.result()
+            batch, prepared = ahead.future.result()
         except Exception as exc:  # fetched again below, with the usual retries
             log.debug("channel %s: fetch ahead failed: %s", self.settings.name, exc)
-            return None
-        if state is None or _canonical(state) != started_from:
-            return None  # the checkpoint did not move as expected (publish failed): refetch
-        return batch
+            return None, None
+        if state is None or _canonical(state) != ahead.started_from:
+            return None, None  # the checkpoint did not move as expected (publish failed): refetch
+        return batch, prepared
 
     def close(self) -> None:
         """Close the adapter once no fetch is in flight."""
         self._settle()
+        if self._ahead is not None:  # let a normalization ahead finish before the pool goes
+            wait([self._ahead.future])
         self._ahead = None
         if self._fetcher is not None:
             self._fetcher.shutdown(wait=True)

@@ -1,4 +1,5 @@
-"""Fetching the next page while the current one is published (``ChannelPlugin.prefetch``).
+"""Fetching (and normalizing) the next page while the current one is published
+(``ChannelPlugin.prefetch``).
 
 The worker is driven step by step with a paged fake adapter and a fake pipeline, so the tests
 can see which thread fetched what, and that the adapter is never used by two threads at once.
@@ -16,7 +17,7 @@ from typing import Any, cast
 import pytest
 
 from ingest.adapter import Batch, State
-from ingest.pipeline import ProcessResult, PublishFailed
+from ingest.pipeline import Prepared, ProcessResult, PublishFailed
 from ingest.registry import ChannelSettings
 from ingest.runtime import ChannelWorker, Metrics
 from normalizers.base import RawMessage
@@ -32,6 +33,7 @@ class PagedAdapter:
     def __init__(self) -> None:
         self.fetches: list[tuple[int, str]] = []  # (page, thread name)
         self.commits: list[int] = []
+        self.commit_times: list[float] = []
         self.in_use = threading.Lock()
         self.overlaps = 0
         self.closed = False
@@ -60,6 +62,7 @@ class PagedAdapter:
         self._enter()
         try:
             self.commits.append(int(batch.state["page"]) - 1)
+            self.commit_times.append(time.monotonic())
         finally:
             self.in_use.release()
 
@@ -70,13 +73,28 @@ class PagedAdapter:
 
 
 class FakePipeline:
-    def __init__(self, fail_on: set[int] | None = None, stop: threading.Event | None = None):
+    def __init__(
+        self,
+        fail_on: set[int] | None = None,
+        stop: threading.Event | None = None,
+        prepare_seconds: float = 0.0,
+    ):
         self.published: list[str] = []
+        #: (page, thread name, when the normalization ended)
+        self.prepared: list[tuple[int, str, float]] = []
         self.fail_on = set(fail_on or ())
         self.stop = stop
+        self.prepare_seconds = prepare_seconds
 
-    def process(self, channel_name: str, messages: Sequence[RawMessage]) -> ProcessResult:
+    def prepare(self, channel_name: str, messages: Sequence[RawMessage]) -> Prepared:
+        page = int(str(messages[0].external_id).split("-")[0])
+        time.sleep(self.prepare_seconds if page else 0.0)
+        self.prepared.append((page, threading.current_thread().name, time.monotonic()))
+        return Prepared(channel_name, [(m, "file:///raw", []) for m in messages])
+
+    def deliver(self, prepared: Prepared) -> ProcessResult:
         time.sleep(0.05)  # long enough for the next page to be fetched meanwhile
+        messages = [m for m, _, _ in prepared.outcomes]
         page = int(str(messages[0].external_id).split("-")[0])
         if page in self.fail_on:
             self.fail_on.discard(page)
@@ -135,8 +153,12 @@ def test_pages_are_published_once_in_order(prefetch: bool) -> None:
     assert json.loads(checkpoints.saved["paged"])["page"] == PAGES
     assert adapter.overlaps == 0 and adapter.closed
     ahead = [page for page, thread in adapter.fetches if thread.startswith("fetch-paged")]
-    # pages 1..4 were fetched by the prefetch thread while the previous one was published
+    # pages 1..4 were fetched, and normalized, by the prefetch thread while the previous one
+    # was published
     assert ahead == (list(range(1, PAGES)) if prefetch else [])
+    assert [page for page, _, _ in pipeline.prepared] == list(range(PAGES))
+    normalized_ahead = [p for p, thread, _ in pipeline.prepared if thread.startswith("fetch-")]
+    assert normalized_ahead == ahead
 
 
 def test_a_page_fetched_ahead_is_dropped_when_the_checkpoint_did_not_move() -> None:
@@ -151,4 +173,22 @@ def test_a_page_fetched_ahead_is_dropped_when_the_checkpoint_did_not_move() -> N
     w.close()
     assert pipeline.published == EVERYTHING
     assert [page for page, _ in adapter.fetches] == [0, 1, 2, 1, 2, 3, 4]
+    # page 2, normalized ahead of a publish that failed, was normalized again before its use
+    assert [page for page, _, _ in pipeline.prepared] == [0, 1, 2, 1, 2, 3, 4]
     assert adapter.overlaps == 0
+
+
+def test_a_slow_normalization_ahead_does_not_hold_up_the_commit() -> None:
+    """The adapter is free once the page ahead is fetched: committing the current page (e.g.
+    setting \\Seen) waits for that fetch, not for the normalization that follows it."""
+    adapter, stop = PagedAdapter(), threading.Event()
+    pipeline = FakePipeline(prepare_seconds=0.5)
+    w, _ = worker(adapter, pipeline, stop, prefetch=True)
+    assert w.run_once() is not None  # page 0 committed; page 1 fetched, being normalized
+    assert adapter.commits == [0]
+    assert pipeline.prepared[-1][0] == 0  # page 1's normalization had not ended yet
+    w.close()  # waits for it
+    [(page, thread, ended)] = pipeline.prepared[1:]
+    assert (page, thread.startswith("fetch-")) == (1, True)
+    assert adapter.commit_times[0] < ended
+    assert adapter.overlaps == 0 and adapter.closed
