@@ -63,13 +63,20 @@ def dead_queue() -> Queue:
     return Queue(DEAD_QUEUE, exchange=dead_exchange(), routing_key="#", durable=True)
 
 
-def connect(queue_url: str, data_dir: Path) -> Connection:
-    """A (not yet connected) kombu connection for ``queue.url`` from channels.yaml."""
+def connect(queue_url: str, data_dir: Path, *, consumer: bool = False) -> Connection:
+    """A (not yet connected) kombu connection for ``queue.url`` from channels.yaml.
+
+    ``consumer``: the store consumer's connection. On the embedded queue its writes are leases,
+    acks and dead letters; a power cut can only undo the latest of them, in order, which turns
+    into a redelivery that the store absorbs (it is idempotent on the report id). So they are
+    not flushed to disk one by one (SQLite ``synchronous=NORMAL``: a flush per checkpoint, not
+    per commit), while a publisher's commit, which lets a checkpoint move, always is.
+    """
     if queue_url == EMBEDDED:
-        return Connection(
-            transport=EmbeddedTransport,
-            transport_options={"database": str(Path(data_dir) / EMBEDDED_FILE)},
-        )
+        options: dict[str, object] = {"database": str(Path(data_dir) / EMBEDDED_FILE)}
+        if consumer:
+            options["synchronous"] = "NORMAL"
+        return Connection(transport=EmbeddedTransport, transport_options=options)
     if queue_url.startswith(("amqp://", "amqps://", "pyamqp://")):
         return Connection(
             queue_url,

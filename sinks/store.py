@@ -329,7 +329,7 @@ class StoreConsumer:
     def _session(self, stopped: Callable[[], bool], idle_timeout: float | None) -> int:
         stored = 0
         pending: list[Message] = []
-        conn = connect(self._url, self._data_dir)
+        conn = connect(self._url, self._data_dir, consumer=True)
         try:
             conn.ensure_connection(max_retries=1, interval_start=0)  # retries belong to callers
             channel = conn.channel()

@@ -168,3 +168,16 @@ def test_ack_multiple_acknowledges_everything_delivered_up_to_the_tag(tmp_path: 
         second.ack(multiple=True)  # m-1 and m-2; m-3 stays unacked and comes back on close
     assert get_one("embedded", tmp_path, timeout=1.0) == "m-3"
     assert get_one("embedded", tmp_path, timeout=0.3) is None
+
+
+def test_only_the_consumer_skips_the_flush_per_commit(tmp_path: Path) -> None:
+    """Publishing must be on disk before a checkpoint moves (FULL); the store consumer's leases
+    and acks may be undone by a power cut, which only means a redelivery (NORMAL)."""
+    from sinks.queue import EMBEDDED, connect
+
+    levels = {}
+    for consumer in (False, True):
+        with connect(EMBEDDED, tmp_path, consumer=consumer) as conn:
+            channel = conn.channel()
+            levels[consumer] = channel._db.execute("PRAGMA synchronous").fetchone()[0]
+    assert levels == {False: 2, True: 1}  # 2 = FULL, 1 = NORMAL
