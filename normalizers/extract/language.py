@@ -44,6 +44,8 @@ _JV_WORDS = frozenset(
     "ndak gak rak lha tak dhewe dewe".split()
 )
 _WORD = re.compile(r"[a-z]+")
+# bytes.translate table: every byte but a-z becomes a space, so that ``split`` finds _WORD's runs
+_NOT_A_TO_Z = bytes(c if 0x61 <= c <= 0x7A else 0x20 for c in range(256))
 _MIN_HITS = 6  # function words of the winning language
 _MAX_OTHER_SHARE = 5  # the other language has at most 1/5 of the winner's hits
 _MIN_DENSITY = 5  # and the winner's hits are at least 1/5 of all words
@@ -125,7 +127,7 @@ def detect_language(text: str) -> str | None:
 
 def _by_function_words(text: str) -> str | None:
     """ "id" or "en" when the text is overwhelmingly that language's function words, else None."""
-    words = _WORD.findall(text.lower())
+    words = _words(text.lower())
     ind = eng = 0
     for word in words:
         if word in _JV_WORDS:
@@ -138,6 +140,14 @@ def _by_function_words(text: str) -> str | None:
     if top >= _MIN_HITS and other * _MAX_OTHER_SHARE <= top and top * _MIN_DENSITY >= len(words):
         return code
     return None
+
+
+def _words(lowered: str) -> list[str]:
+    """``_WORD.findall(lowered)``; on ASCII text (``isascii`` is free) by ``bytes.translate``,
+    ~4x faster than the regex: its runs of a-z are what is left between the spaces."""
+    if not lowered.isascii():
+        return _WORD.findall(lowered)
+    return lowered.encode("ascii").translate(_NOT_A_TO_Z).decode("ascii").split()
 
 
 def _classify(text: str) -> str:

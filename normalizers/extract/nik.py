@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 
-from normalizers.record import mask_nik, mask_niks_in_text
+from normalizers.record import mask_nik, mask_niks_in_text, may_hold_digits
 
 __all__ = ["PROVINCE_CODES", "find_niks", "is_valid_nik", "mask_niks"]
 
@@ -60,6 +60,8 @@ def is_valid_nik(value: str) -> bool:
 def find_niks(text: str) -> list[str]:
     """Structurally valid NIKs in ``text`` (digits only, distinct, in order of appearance)."""
     found: list[str] = []
+    if not may_hold_digits(text, 16):  # both patterns need 16 digits; most texts have fewer
+        return found
     spans: list[tuple[int, int]] = []
     for match in _LABELLED.finditer(text):
         digits = re.sub(r"\D", "", match.group("nik"))
@@ -84,4 +86,6 @@ def mask_niks(text: str) -> str:
         cut = match.start("nik") - match.start()
         return whole[:cut] + mask_nik(digits)
 
+    if not may_hold_digits(text, 16):  # a labelled NIK has 16 digits too
+        return text
     return mask_niks_in_text(_LABELLED.sub(_labelled, text))

@@ -18,11 +18,16 @@ import phonenumbers
 __all__ = ["find_phones", "first_phone", "normalize_phone"]
 
 # A phone-shaped run: +62 / 62 / 0 (or "(0" for an area code) then digits and separators.
+_PHONE_SHAPE = r"(?:\+\s?62|62|\(\s?0|0)[\d() ./-]{6,34}\d"
 _CANDIDATE = re.compile(
     r"(?<![\w+./,#-])"  # not glued to a word, a tracking number, a decimal or an amount
-    r"(?P<num>(?:\+\s?62|62|\(\s?0|0)[\d() ./-]{6,34}\d)"
+    r"(?P<num>" + _PHONE_SHAPE + r")"
     r"(?![\w/]|[.,-]\d)"
 )
+# The shape alone, for finding where ``_CANDIDATE`` may first match: opening with a
+# look-behind, ``_CANDIDATE`` is tried at every position (~6 us over a complaint), while this
+# pattern's first characters let ``re`` skip ahead to a "+", "6", "(" or "0".
+_FIRST_SHAPE = re.compile(_PHONE_SHAPE)
 _MONEY_BEFORE = re.compile(r"(?:rp\.?|idr|usd|\$)\s*$", re.IGNORECASE)
 _MONEY_SHAPE = re.compile(r"^\d{1,3}(?:\.\d{3})+(?:,\d+)?$")
 _DATE_SHAPE = re.compile(r"^\d{1,2}([-./ ])\d{1,2}\1(?:19|20)?\d{2}$")
@@ -80,7 +85,12 @@ def normalize_phone(value: str) -> str | None:
 def find_phones(text: str) -> list[str]:
     """Every distinct Indonesian phone number in ``text``, E.164, in order of appearance."""
     found: list[str] = []
-    for match in _CANDIDATE.finditer(text):
+    # Every candidate has the shape where it starts, so none starts before the first shape;
+    # the look-behind still sees the characters before ``first.start()``.
+    first = _FIRST_SHAPE.search(text)
+    if first is None:
+        return found
+    for match in _CANDIDATE.finditer(text, first.start()):
         written = match.group("num").strip()
         # trailing separators / a lone closing parenthesis are not part of the number
         written = written.rstrip(" .-(")

@@ -10,12 +10,15 @@ local) of the N-th working day after it, skipping Saturdays, Sundays, Indonesian
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import importlib.util
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, time, timedelta
-from functools import cache
+from functools import cache, lru_cache
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import holidays
+from holidays.holiday_base import HolidayBase
 
 from normalizers.office import SlaPolicy
 
@@ -25,10 +28,44 @@ _END_OF_DAY = time(23, 59, 59)
 
 
 @cache
+def _indonesia() -> Callable[[int], HolidayBase]:
+    """How this process builds a year of Indonesian holidays: ``holidays``' own ``ID`` class.
+
+    ``holidays.country_holidays("ID")`` first imports the ``holidays.countries`` package, whose
+    ``__init__`` imports all ~280 countries: ~100 ms that every fresh worker process paid on its
+    first report. The Indonesia module, loaded from its file alone, imports only the calendars
+    it uses (~5 ms). It is the same class called the same way, so the dates are the same
+    (tests/extract/test_sla.py compares the two over a century); should a release of the
+    package move the module, the registry's way is taken instead.
+    """
+    country = _indonesia_alone()
+    if country is None:
+        return lambda year: holidays.country_holidays("ID", years=year)
+    return lambda year: country(years=year)
+
+
+def _indonesia_alone() -> type[HolidayBase] | None:
+    """``holidays.countries.indonesia.ID`` without its package's ``__init__``; None if it fails."""
+    path = Path(holidays.__file__).parent / "countries" / "indonesia.py"
+    spec = importlib.util.spec_from_file_location("holidays.countries.indonesia", path)
+    if spec is None or spec.loader is None or not path.is_file():
+        return None
+    module = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(module)
+    except Exception:  # a release whose module no longer loads alone: use the registry
+        return None
+    country = getattr(module, "ID", None)
+    if isinstance(country, type) and issubclass(country, HolidayBase):
+        return country
+    return None
+
+
+@cache
 def public_holidays(year: int) -> frozenset[date]:
     """Indonesian public holidays of ``year``; cached because building them is slow and they never
     change within a process (a frozenset, so the cache holds no mutable state)."""
-    return frozenset(holidays.country_holidays("ID", years=year).keys())
+    return frozenset(_indonesia()(year).keys())
 
 
 def is_working_day(day: date, extra_holidays: Iterable[date] = ()) -> bool:
@@ -47,11 +84,22 @@ def due_at(
     local = received_at.astimezone(tz)
     if policy.unit == "hours":
         return local + timedelta(hours=amount)
-    extra = frozenset(policy.extra_holidays)
-    day = local.date()
+    day = _working_days_after(local.date(), amount, tuple(policy.extra_holidays))
+    return datetime.combine(day, _END_OF_DAY, tzinfo=tz)
+
+
+@lru_cache(maxsize=1024)
+def _working_days_after(received: date, amount: int, extra_holidays: tuple[date, ...]) -> date:
+    """The ``amount``-th working day after ``received``.
+
+    Cached, bounded: every report of a day asks the same question (a walk of a week or more,
+    ~8 us), and the answer depends on the arguments alone.
+    """
+    extra = frozenset(extra_holidays)
+    day = received
     counted = 0
     while counted < amount:
         day += timedelta(days=1)
         if is_working_day(day, extra):
             counted += 1
-    return datetime.combine(day, _END_OF_DAY, tzinfo=tz)
+    return day

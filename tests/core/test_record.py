@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import random
+import re
+import unicodedata
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -11,7 +14,16 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from normalizers.record import REPORT_NAMESPACE, Report, json_schema_text, mask_nik, report_id
+from normalizers import record
+from normalizers.record import (
+    REPORT_NAMESPACE,
+    Report,
+    json_schema_text,
+    mask_nik,
+    mask_niks_in_text,
+    may_hold_digits,
+    report_id,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 WIB = timezone(timedelta(hours=7))
@@ -103,3 +115,75 @@ def test_email_lowercased_and_phone_e164_accepted() -> None:
     )
     assert report.reporter.email == "siti@mail.id"
     assert report.reporter.phone == "+6281234567890"
+
+
+# The shortcuts in the validators (a digit count before the NIK scan, substitutions run only
+# when they can change something, a cached id) must give what the plain steps give.
+_PIECES = (
+    "Jalan", " ", "  ", "\t", "\u00a0", "\n", " \n", "\n ", "\n\n\n", "e\u0301", "1610",
+    "0212", "0385", "0004", "-", ".", "٣", "\uff11", "\ud800", "*", "x", "NIK ",
+)  # fmt: skip
+
+
+def _texts(count: int, seed: int) -> list[str]:
+    rng = random.Random(seed)
+    out = []
+    for _ in range(count):
+        out.append("".join(rng.choice(_PIECES) for _ in range(rng.randint(0, 30))))
+        # every spelling of a NIK the contract masks, in a random neighbourhood
+        sep = rng.choice(("", " ", ".", "-"))
+        digits = "".join(rng.choice("0123456789٣") for _ in range(16))
+        nik = sep.join(digits[k : k + 4] for k in range(0, 16, 4))
+        out.append(rng.choice(_PIECES) + nik + rng.choice(_PIECES))
+    return out
+
+
+def _plain_clean_text(value: str) -> str:
+    value = unicodedata.normalize("NFC", value)
+    value = record._BLANKS.sub(" ", value)
+    value = record._LINE_EDGES.sub("\n", value)
+    value = record._BLANK_LINES.sub("\n\n", value).strip()
+    if not value:
+        raise ValueError("empty")
+    return record._NIK_IN_TEXT.sub(lambda m: f"{m.group(1)}{'*' * 8}{m.group(5)}", value)
+
+
+def test_digit_count_never_rules_out_a_match() -> None:
+    for text in _texts(3000, 1):
+        digits = len(re.findall(r"\d", text))
+        for wanted in (1, 8, 16):
+            if digits >= wanted:
+                assert may_hold_digits(text, wanted), (text, wanted)
+        if text.isascii():  # exact there
+            assert may_hold_digits(text, 16) == (digits >= 16)
+
+
+def test_shortcuts_give_what_the_plain_steps_give() -> None:
+    masked = 0
+    for text in _texts(3000, 2):
+        plain = record._NIK_IN_TEXT.sub(lambda m: f"{m.group(1)}{'*' * 8}{m.group(5)}", text)
+        assert mask_niks_in_text(text) == plain
+        masked += plain != text
+        try:
+            expected = _plain_clean_text(text)
+        except ValueError:
+            with pytest.raises(ValueError, match="empty"):
+                record._clean_text(text)
+        else:
+            assert record._clean_text(text) == expected
+    assert masked > 1000
+
+
+def test_cached_id_is_uuid5_and_a_str_subclass_is_not_cached() -> None:
+    for k in range(600):  # more than the cache holds
+        ext = f"<{k}@mail.example.id>"
+        expected = uuid.uuid5(REPORT_NAMESPACE, f"inbox:{ext}")
+        assert report_id("inbox", ext) == expected
+        assert report_id("inbox", ext) == expected
+
+    class Odd(str):
+        def __format__(self, spec: str) -> str:
+            return "odd"
+
+    report_id("inbox", "x")
+    assert report_id("inbox", Odd("x")) == uuid.uuid5(REPORT_NAMESPACE, "inbox:odd")

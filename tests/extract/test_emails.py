@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
-from normalizers.extract.emails import find_emails, first_email
+from normalizers.extract.emails import _EMAIL, _LOCAL_MAX, find_emails, first_email
 
 CASES: list[tuple[str, list[str]]] = [
     ("email saya budi@gmail.com", ["budi@gmail.com"]),
@@ -76,3 +78,17 @@ def test_enough_cases() -> None:
 def test_first_email() -> None:
     assert first_email("a@x.com b@y.com") == "a@x.com"
     assert first_email("none") is None
+
+
+def test_the_scan_starts_at_most_a_local_part_before_the_first_at() -> None:
+    # find_emails skips the text before the first "@" but for the longest local part
+    pieces = [c[0] for c in CASES] + [
+        "@", "a" * 70, "b" * 63, "x.y", "-", "+", " ", "\n", "mail.com", "@x.co.id", "é", "..",
+    ]  # fmt: skip
+    rng = random.Random(5)
+    for _ in range(4000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 10)))
+        everywhere = [m.span(1) for m in _EMAIL.finditer(text)]
+        at = text.find("@")
+        start = max(0, at - _LOCAL_MAX) if at >= 0 else len(text)
+        assert [m.span(1) for m in _EMAIL.finditer(text, start)] == everywhere, text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,12 @@ def test_shortcuts_agree_with_py3langid_on_the_corpora(corpora: Path) -> None:
     assert len(texts) > 1000
     wrong = [t[:60] for t in texts if detect_language(t) != _reference(t)]
     assert wrong == []
+
+
+def test_words_are_the_regex_runs() -> None:
+    # ASCII texts are split by bytes.translate, others by the regex: the same words either way
+    rng = random.Random(7)
+    alphabet = [chr(c) for c in range(128)] + ["é", "ß", "İ", "’", "ÿ", "\u00a0"]
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60))).lower()
+        assert language._words(text) == language._WORD.findall(text), text

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
-from normalizers.extract.nik import find_niks, is_valid_nik, mask_niks
+from normalizers import record
+from normalizers.extract.nik import _LABELLED, _RUN, find_niks, is_valid_nik, mask_niks
+from normalizers.record import may_hold_digits
 
 # 16 71 05 | 45 06 90 | 0003: Sumatera Selatan, Palembang, a woman born 5 June 1990
 WOMAN = "1671054506900003"
@@ -112,3 +116,21 @@ def test_find_and_mask_in_text(text: str, niks: list[str], masked: str) -> None:
     assert find_niks(text) == niks
     assert mask_niks(text) == masked
     assert WOMAN not in mask_niks(text) and MAN not in mask_niks(text)
+
+
+def test_texts_with_too_few_digits_are_not_scanned() -> None:
+    # find_niks and mask_niks skip texts with fewer than 16 digits: no pattern matches there
+    pieces = [t[0] for t in TEXTS] + [
+        "NIK", "nik:", "No. KTP", "ktp ", "1671", "0545", "0690", "0003", "16 71 05", " ", "  ",
+        ".", "-", "*", "٣", "\uff11", "x",
+    ]  # fmt: skip
+    rng = random.Random(6)
+    skipped = 0
+    for _ in range(5000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 8)))
+        if not may_hold_digits(text, 16):
+            skipped += 1
+            assert _LABELLED.search(text) is None and _RUN.search(text) is None, text
+            assert record._NIK_IN_TEXT.search(text) is None, text
+            assert find_niks(text) == [] and mask_niks(text) == text
+    assert skipped > 1000

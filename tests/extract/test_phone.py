@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import random
+
 import phonenumbers
 import pytest
 
-from normalizers.extract.phone import find_phones, first_phone, normalize_phone
+from normalizers.extract.phone import (
+    _CANDIDATE,
+    _FIRST_SHAPE,
+    find_phones,
+    first_phone,
+    normalize_phone,
+)
 
 M = "+6281234567890"
 
@@ -155,3 +163,28 @@ def test_normalize_phone_is_cached_and_stable() -> None:
     first = normalize_phone("0812-3456-7890")
     assert normalize_phone("0812-3456-7890") == first == "+6281234567890"
     assert normalize_phone.cache_info().hits >= 1
+
+
+def _shuffled_texts(count: int, seed: int) -> list[str]:
+    """Phones, amounts, dates, ids and punctuation thrown together, plus every case above."""
+    pieces = [c[0] for c in CASES] + [
+        "0812-3456-7890", "+62 812 3456 7890", "(0711) 354321", "62", "0", "+", "(", ")",
+        "Rp 1.500.000", "12/11/2026", "ADU-2611-000123-7", "1671054506900003", "x0812345678",
+        "#0812345678", ".", ",", "-", "/", " ", "\n", "hp", "wa", "٠٨١٢٣٤٥٦٧٨٩٠",
+    ]  # fmt: skip
+    rng = random.Random(seed)
+    return [
+        "".join(rng.choice(pieces) for _ in range(rng.randint(1, 12))) for _ in range(count)
+    ] + [c[0] for c in CASES]
+
+
+def test_the_scan_starts_where_the_first_phone_shape_does() -> None:
+    # find_phones scans from the first phone-shaped run instead of from the text's start: no
+    # candidate may start before it, and the look-behind must see the characters before it
+    for text in _shuffled_texts(4000, 3):
+        everywhere = [m.span("num") for m in _CANDIDATE.finditer(text)]
+        first = _FIRST_SHAPE.search(text)
+        if first is None:
+            assert everywhere == [], text
+        else:
+            assert [m.span("num") for m in _CANDIDATE.finditer(text, first.start())] == everywhere

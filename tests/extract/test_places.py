@@ -10,6 +10,8 @@ from types import MappingProxyType
 import pytest
 
 from normalizers.extract.places import (
+    _ASCII_TOKEN,
+    _TOKEN,
     COMMON_WORDS,
     DISTRICT,
     PROVINCE,
@@ -17,6 +19,7 @@ from normalizers.extract.places import (
     VILLAGE,
     Entry,
     Place,
+    _closest,
     _fuzzy,
     _Index,
     _index,
@@ -371,3 +374,24 @@ def test_mentions_fast_paths_agree_with_the_plain_loop(province: str, rows: list
         assert fast == _mentions(text + " ’", index), text
         found += bool(fast)
     assert found >= len(texts) // 2
+
+
+def test_ascii_tokens_are_the_unicode_patterns_tokens() -> None:
+    # _mentions scans an ASCII text with the ASCII spelling of the token pattern
+    rng = random.Random(8)
+    alphabet = [chr(c) for c in range(128)] + ["'"] * 10 + ["a"] * 20
+    for _ in range(3000):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 60)))
+        expected = [m.span() for m in _TOKEN.finditer(text)]
+        assert [m.span() for m in _ASCII_TOKEN.finditer(text)] == expected, text
+        assert [m.span() for m in _ASCII_TOKEN.finditer(text.lower())] == expected, text
+
+
+def test_fuzzy_look_ups_are_cached_per_index() -> None:
+    index = _index(_resolve_provinces(SS))
+    words = ["meranjat", "sejak", "lama"]
+    first = _fuzzy(index, words, words, VILLAGE)
+    hits = _closest.cache_info().hits
+    assert _fuzzy(index, words, words, VILLAGE) == first
+    assert _closest.cache_info().hits > hits
+    assert first == _fuzzy_reference(index, words, words, VILLAGE)

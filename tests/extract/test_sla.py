@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import holidays
 import pytest
 
-from normalizers.extract.sla import due_at, is_working_day
+from normalizers.extract.sla import due_at, is_working_day, public_holidays
 from normalizers.office import SlaPolicy
 
 WIB = ZoneInfo("Asia/Jakarta")
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def wib(y: int, m: int, d: int, hh: int = 10, mm: int = 0) -> datetime:
@@ -165,3 +170,45 @@ def test_is_working_day(day: date, working: bool) -> None:
 
 def test_extra_holidays_make_a_day_off() -> None:
     assert not is_working_day(date(2026, 12, 28), [date(2026, 12, 28)])
+
+
+def test_public_holidays_are_the_registrys() -> None:
+    # the Indonesia module loaded alone gives what holidays.country_holidays("ID") gives
+    for year in range(1990, 2061):
+        expected = frozenset(holidays.country_holidays("ID", years=year).keys())
+        assert public_holidays(year) == expected, year
+
+
+def test_a_fresh_process_imports_indonesia_alone() -> None:
+    # the point of loading it alone: not all ~280 countries on a worker's first report
+    code = (
+        "import sys; from normalizers.extract.sla import public_holidays; "
+        "assert public_holidays(2026); print(sorted(m for m in sys.modules "
+        "if m.startswith('holidays.countries')))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"
+
+
+def test_cached_walk_matches_an_uncached_one() -> None:
+    # due_at caches the working-day walk per (received day, amount, extra holidays)
+    extra = [date(2026, 12, 24), date(2026, 12, 31), date(2027, 1, 4)]
+
+    def walk(received: date, amount: int, off: list[date]) -> date:
+        day, counted = received, 0
+        while counted < amount:
+            day += timedelta(days=1)
+            if is_working_day(day, off):
+                counted += 1
+        return day
+
+    start = datetime(2026, 12, 1, tzinfo=UTC)
+    for hours in range(0, 24 * 70, 5):
+        received = start + timedelta(hours=hours)
+        for off in ([], extra):
+            for amount in (1, 3, 7):
+                found = due_at(received, SlaPolicy(default=amount, extra_holidays=off), WIB)
+                local = received.astimezone(WIB).date()
+                assert found == datetime.combine(walk(local, amount, off), time(23, 59, 59), WIB)
