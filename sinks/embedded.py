@@ -33,7 +33,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from queue import Empty
 from typing import Any
@@ -198,6 +198,41 @@ class EmbeddedChannel(virtual.Channel):
                 "INSERT INTO messages (queue, payload, delivery_tag, created_at) "
                 "VALUES (?, ?, ?, ?)",
                 (queue, json.dumps(message), tag, time.time()),
+            )
+
+    def publish_many(
+        self,
+        exchange: str,
+        messages: Sequence[tuple[bytes, str, dict[str, Any]]],
+        *,
+        content_type: str,
+        content_encoding: str,
+    ) -> None:
+        """Publish (body, routing key, properties) triples in one transaction: the rows
+        ``Producer.publish`` would write one by one, with each routing key looked up once.
+
+        Why: kombu's path for one message (producer, exchange, delivery tag, an INSERT) costs
+        about 90 µs, most of the publishing process's share of a report.
+        """
+        routes: dict[str, list[str]] = {}
+        rows: list[tuple[str, str, str, float]] = []
+        now = time.time()
+        for body, key, properties in messages:
+            message = self.prepare_message(
+                body, 0, content_type, content_encoding, {}, dict(properties)
+            )
+            self._inplace_augment_message(message, exchange, key)
+            queues = routes.get(key)
+            if queues is None:
+                queues = routes[key] = list(self._lookup(exchange, key))
+            payload = json.dumps(message)
+            tag = message["properties"]["delivery_tag"]
+            rows.extend((queue, payload, tag, now) for queue in queues)
+        with self.batch(), self._lock:
+            self._db.executemany(
+                "INSERT INTO messages (queue, payload, delivery_tag, created_at) "
+                "VALUES (?, ?, ?, ?)",
+                rows,
             )
 
     # --- consuming ----------------------------------------------------------------------------

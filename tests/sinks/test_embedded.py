@@ -181,3 +181,60 @@ def test_only_the_consumer_skips_the_flush_per_commit(tmp_path: Path) -> None:
             channel = conn.channel()
             levels[consumer] = channel._db.execute("PRAGMA synchronous").fetchone()[0]
     assert levels == {False: 2, True: 1}  # 2 = FULL, 1 = NORMAL
+
+
+def test_a_published_batch_is_the_rows_kombu_writes_one_message_at_a_time(tmp_path: Path) -> None:
+    """``ReportPublisher`` on the embedded queue skips kombu's per-message path; what it stores
+    must be exactly what ``Producer.publish`` stores (but for the random delivery tag)."""
+    import json
+    import sqlite3
+
+    from kombu.messaging import Producer
+
+    from sinks.queue import (
+        EMBEDDED,
+        ReportPublisher,
+        connect,
+        declare_topology,
+        reports_exchange,
+        routing_key,
+    )
+    from tests.sinks.conftest import make_report
+
+    reports = [make_report(i) for i in range(6)]
+    with connect(EMBEDDED, tmp_path / "kombu") as conn:
+        channel = conn.channel()
+        declare_topology(channel)
+        producer = Producer(channel, exchange=reports_exchange())
+        for report in reports:
+            producer.publish(
+                report.to_json().encode("utf-8"),
+                routing_key=routing_key(report),
+                content_type="application/json",
+                content_encoding="utf-8",
+                delivery_mode=2,
+                message_id=str(report.id),
+                retry=False,
+                mandatory=False,
+            )
+    publisher = ReportPublisher(EMBEDDED, tmp_path / "batch")
+    publisher.publish(reports)
+    publisher.close()
+
+    def rows(data_dir: Path) -> list[tuple[str, dict[str, object]]]:
+        db = sqlite3.connect(data_dir / "queue.sqlite3")
+        try:
+            found = []
+            for queue, payload, tag in db.execute(
+                "SELECT queue, payload, delivery_tag FROM messages ORDER BY id"
+            ):
+                message = json.loads(payload)
+                assert message["properties"].pop("delivery_tag") == tag
+                found.append((queue, message))
+            return found
+        finally:
+            db.close()
+
+    expected = rows(tmp_path / "kombu")
+    assert len(expected) == len(reports)
+    assert rows(tmp_path / "batch") == expected
