@@ -23,11 +23,13 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
+from array import array
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property, lru_cache
-from itertools import repeat
+from itertools import chain, repeat
+from operator import itemgetter
 from typing import Any
 
 from normalizers.office import Category
@@ -378,6 +380,7 @@ _WORD = re.compile(r"[a-z0-9]+")
 _REPEATED = re.compile(r"([a-z])\1{2,}")
 # "300rb", "Rp 50.000", "2 juta": an amount of money, whatever its spelling
 _MONEY = re.compile(r"\brp\.?\s*\d[\d.,]*|\b\d+(?:[.,]\d+)?\s*(?:rb|ribu|rebu|jt|juta|k)\b")
+_DIGIT = re.compile(r"\d")
 
 
 @lru_cache(maxsize=256)
@@ -391,46 +394,131 @@ def normalize_text(text: str) -> str:
     if not text.isascii():
         text = unicodedata.normalize("NFKD", text)
         text = "".join(c for c in text if not unicodedata.combining(c))
-    text = _MONEY.sub(" uang ", text)
-    # letters repeated for emphasis ("parahhh", "tolonggg") collapse to one
-    text = _REPEATED.sub(r"\1", text)
-    return " ".join(SLANG.get(w, w) for w in _WORD.findall(text))
+    if _DIGIT.search(text):  # every amount has a digit; most complaints have none
+        text = _MONEY.sub(" uang ", text)
+    return " ".join(map(_normalize_word, _WORD.findall(text)))
+
+
+@lru_cache(maxsize=1 << 16)
+def _normalize_word(word: str) -> str:
+    """One word of ``normalize_text``, cached: the same few thousand words make up most
+    complaints. Letters repeated for emphasis ("parahhh", "tolonggg") collapse to one; word
+    by word as in the whole text, since a run of one letter never spans two words."""
+    if len(word) > 2:
+        word = _REPEATED.sub(r"\1", word)
+    return SLANG.get(word, word)
 
 
 # ----------------------------------------------------------------------------- severity
 
-_BERAT = re.compile(
-    r"\b(?:pungli|pungutan liar|suap|disuap|menyuap|sogok|gratifikasi|korupsi|dikorupsi|"
-    r"pemerasan|memeras|diperas|peras|pelicin|uang damai|uang rokok|calo|kkn|nepotisme|"
-    r"mark up|markup|dimark|fiktif|disunat|dipotong oknum|menyelewengkan|penyelewengan|"
-    r"sewenang|penyalahgunaan wewenang|penyalahgunaan jabatan|intimidasi|mengintimidasi|"
-    r"diancam|mengancam|kekerasan|memukul|dipukul|penganiayaan|jual beli jabatan|"
-    r"setoran|minta jatah|fee \d+|oknum)\b"
-)
-_RINGAN = re.compile(
-    r"\b(?:terima kasih|apresiasi|salut|hebat|mantap|bangga|saran|usul|usulan|aspirasi|"
-    r"mohon info|minta info|info dong|informasi|bertanya|tanya|pertanyaan|bagaimana cara|"
-    r"cara|syarat|prosedur|kapan|jadwal|apakah|dimana|di mana|berapa)\b"
-)
-_COMPLAINT = re.compile(
-    r"\b(?:rusak|tidak|belum|lambat|mati|kotor|bau|ditolak|macet|bocor|hilang|kosong|"
-    r"mahal|sulit|susah|telat|error|eror|dipersulit|jorok|banjir|salah)\b"
-)
-_AGENCIES = re.compile(
-    r"\b(?:dinas|dukcapil|puskesmas|rumah sakit|sekolah|pdam|pln|samsat|polisi|polsek|"
-    r"polres|satpol|camat|kecamatan|kelurahan|lurah|kades|kepala desa|kantor desa|bpn|"
-    r"bpjs|dinsos|damkar|bupati|walikota|dprd|kua|disdik|dishub|pu|dlh)\b"
-)
+
+@dataclass(frozen=True)
+class _Terms:
+    """A ``\\b(?:term|term|...)\\b`` pattern, plus what lets most normalized texts skip it.
+
+    In a normalized text (words of ``[a-z0-9]`` joined by single spaces) a one-word term
+    matches exactly when it is one of the words, and a literal phrase exactly when
+    ``" phrase "`` is in ``" text "``; only the other terms (``fee \\d+``) need the
+    pattern, and only when their first word is there.
+    """
+
+    pattern: re.Pattern[str]
+    words: frozenset[str]  # one-word terms
+    phrases: dict[str, tuple[str, ...]] = field(repr=False)  # first word -> " phrase "s
+    others: frozenset[str]  # first words of the terms that are not literal
+
+    @classmethod
+    def of(cls, *terms: str) -> _Terms:
+        words: set[str] = set()
+        phrases: dict[str, list[str]] = {}
+        others: set[str] = set()
+        for term in terms:
+            first, _, rest = term.partition(" ")
+            if not _LITERAL_WORD.fullmatch(first):
+                raise ValueError(f"a term must start with a plain word: {term!r}")
+            if not rest:
+                words.add(first)
+            elif all(_LITERAL_WORD.fullmatch(part) for part in rest.split(" ")):
+                phrases.setdefault(first, []).append(f" {term} ")
+            else:
+                others.add(first)
+        pattern = re.compile(r"\b(?:" + "|".join(terms) + r")\b")
+        return cls(
+            pattern,
+            frozenset(words),
+            {first: tuple(found) for first, found in phrases.items()},
+            frozenset(others),
+        )
+
+    def search(self, norm: str, words: frozenset[str] | set[str]) -> bool:
+        """``bool(self.pattern.search(norm))`` for a normalized text and the set of its words."""
+        if not self.words.isdisjoint(words):
+            return True
+        if self.phrases:
+            padded = f" {norm} "
+            for first in self.phrases.keys() & words:
+                if any(phrase in padded for phrase in self.phrases[first]):
+                    return True
+        return not self.others.isdisjoint(words) and self.pattern.search(norm) is not None
+
+    def several(self, norm: str, words: frozenset[str] | set[str], least: int) -> bool:
+        """``len(set(self.pattern.findall(norm))) >= least``: every distinct literal match
+        is a distinct term whose first word is in the text, so fewer such terms than
+        ``least`` settle it without the pattern."""
+        if not self.others:
+            possible = len(self.words & words) + sum(
+                len(self.phrases[first]) for first in self.phrases.keys() & words
+            )
+            if possible < least:
+                return False
+        return len(set(self.pattern.findall(norm))) >= least
+
+
+_LITERAL_WORD = re.compile(r"[a-z0-9]+")
+
+_BERAT = _Terms.of(
+    "pungli", "pungutan liar", "suap", "disuap", "menyuap", "sogok", "gratifikasi", "korupsi",
+    "dikorupsi", "pemerasan", "memeras", "diperas", "peras", "pelicin", "uang damai",
+    "uang rokok", "calo", "kkn", "nepotisme", "mark up", "markup", "dimark", "fiktif",
+    "disunat", "dipotong oknum", "menyelewengkan", "penyelewengan", "sewenang",
+    "penyalahgunaan wewenang", "penyalahgunaan jabatan", "intimidasi", "mengintimidasi",
+    "diancam", "mengancam", "kekerasan", "memukul", "dipukul", "penganiayaan",
+    "jual beli jabatan", "setoran", "minta jatah", r"fee \d+", "oknum",
+)  # fmt: skip
+_RINGAN = _Terms.of(
+    "terima kasih", "apresiasi", "salut", "hebat", "mantap", "bangga", "saran", "usul",
+    "usulan", "aspirasi", "mohon info", "minta info", "info dong", "informasi", "bertanya",
+    "tanya", "pertanyaan", "bagaimana cara", "cara", "syarat", "prosedur", "kapan", "jadwal",
+    "apakah", "dimana", "di mana", "berapa",
+)  # fmt: skip
+_COMPLAINT = _Terms.of(
+    "rusak", "tidak", "belum", "lambat", "mati", "kotor", "bau", "ditolak", "macet", "bocor",
+    "hilang", "kosong", "mahal", "sulit", "susah", "telat", "error", "eror", "dipersulit",
+    "jorok", "banjir", "salah",
+)  # fmt: skip
+_AGENCIES = _Terms.of(
+    "dinas", "dukcapil", "puskesmas", "rumah sakit", "sekolah", "pdam", "pln", "samsat",
+    "polisi", "polsek", "polres", "satpol", "camat", "kecamatan", "kelurahan", "lurah",
+    "kades", "kepala desa", "kantor desa", "bpn", "bpjs", "dinsos", "damkar", "bupati",
+    "walikota", "dprd", "kua", "disdik", "dishub", "pu", "dlh",
+)  # fmt: skip
 
 
 def severity_of(text: str, category: str | None = None) -> str:
     """``ringan`` / ``sedang`` / ``berat`` by the SP4N-LAPOR! definitions (see module doc)."""
     norm = normalize_text(text)
-    if _BERAT.search(norm) or category == "pungli_korupsi":
+    return _severity(norm, set(norm.split()), category)
+
+
+def _severity(norm: str, words: set[str] | frozenset[str], category: str | None) -> str:
+    """``severity_of`` for a normalized text and the set of its words."""
+    if category == "pungli_korupsi" or _BERAT.search(norm, words):
         return "berat"
-    if len(set(_AGENCIES.findall(norm))) >= 3:
+    if _AGENCIES.several(norm, words, 3):
         return "berat"  # the matter spans several agencies
-    if category == "informasi" or (_RINGAN.search(norm) and not _COMPLAINT.search(norm)):
+    if category == "informasi" or (
+        _RINGAN.search(norm, words) and not _COMPLAINT.search(norm, words)
+    ):
         return "ringan"
     return "sedang"
 
@@ -553,6 +641,8 @@ _WORD_TOKEN = r"(?u)\b\w\w+\b"  # noqa: S105 - scikit-learn's default token_patt
 _SPACES = re.compile(r"\s\s+")
 MODEL_FORMAT = "aduan-classifier/2"  # the .npz layout of LinearTextClassifier.to_arrays
 _WORD_CACHE = 50_000  # words whose char n-gram rows a model keeps (~5 MB at most)
+_LOG_TF = 4096  # term frequencies whose 1 + log(tf) a model keeps in a table
+_ROW = "intc"  # a row of the stacked weights, as array("i") keeps it (smaller, faster to sort)
 
 
 def _word_ngrams(text: str, low: int, high: int) -> list[str]:
@@ -607,48 +697,23 @@ class _Block:
     idf: Any = field(repr=False)  # (terms + 1,) float64, last entry 0
     weights: Any = field(repr=False)  # (terms + 1, classes) float64, last row 0
 
-    #: char_wb rows of each word seen (words recur across complaints); bounded, per model
-    _word_rows: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state["_word_rows"] = {}  # a cache: not worth shipping to a worker process
-        return state
-
-    def _char_rows(self, norm: str) -> Any:
-        """The vocabulary row of every char_wb n-gram of the text, repeats included (an unknown
-        n-gram gets the last row), from the per-word cache."""
-        import numpy as np
-
-        missing = len(self.idf) - 1
-        cache = self._word_rows
-        parts = []
-        for word in _SPACES.sub(" ", norm).split():
-            found = cache.get(word)
-            if found is None:
-                pieces = _word_grams(word, self.low, self.high)
-                found = np.fromiter(
-                    map(self.vocabulary.get, pieces, repeat(missing)), np.intp, len(pieces)
-                )
-                if len(cache) >= _WORD_CACHE:
-                    cache.clear()
-                cache[word] = found
-            parts.append(found)
-        return np.concatenate(parts) if parts else np.zeros(0, np.intp)
-
     def score(self, norm: str) -> Any:
-        """This block's contribution to the decision function, or None when no term is known."""
+        """This block's contribution to the decision function, or None when no term is known.
+
+        The plain computation, n-gram strings counted one text at a time: what ``_Scorer``
+        must equal, and what runs a model whose layout ``_Scorer`` does not cover.
+        """
         import numpy as np
 
-        if self.analyzer == "word":  # few n-grams, rarely repeated: count the strings
+        if self.analyzer == "word":
             counts = Counter(_word_ngrams(norm, self.low, self.high))
-            missing = len(self.idf) - 1
-            rows = np.fromiter(
-                map(self.vocabulary.get, counts.keys(), repeat(missing)), np.intp, len(counts)
-            )
-            tf = np.fromiter(counts.values(), np.intp, len(counts))
         else:
-            rows, tf = np.unique(self._char_rows(norm), return_counts=True)
+            counts = Counter(_char_wb_ngrams(norm, self.low, self.high))
+        missing = len(self.idf) - 1
+        rows = np.fromiter(
+            map(self.vocabulary.get, counts.keys(), repeat(missing)), np.intp, len(counts)
+        )
+        tf = np.fromiter(counts.values(), np.intp, len(counts))
         if not len(rows):
             return None
         values = (1.0 + np.log(tf)) * self.idf[rows]  # the unknown row has idf 0
@@ -689,20 +754,235 @@ class _Lexicon:
             weight, columns, pattern, closure, {c: tuple(v) for c, v in by_cue.items()}, coef
         )
 
+    def present(self, norm: str) -> set[str]:
+        """The cues found in a normalized text."""
+        found: set[str] = set()
+        for longest in self.pattern.findall(norm):
+            found.update(self.closure[longest])
+        return found
+
     def features(self, norm: str) -> Any:
+        return self.counted(self.present(norm))
+
+    def counted(self, cues: Iterable[str]) -> Any:
+        """The feature row of the cues found in a text."""
         import numpy as np
 
-        present: set[str] = set()
-        for longest in self.pattern.findall(norm):
-            present.update(self.closure[longest])
         hits = np.zeros(self.columns)
-        for cue in present:
+        for cue in cues:
             for column in self.cue_columns[cue]:
                 hits[column] += 1
         return self.weight * np.log1p(hits)
 
     def score(self, norm: str) -> Any:
         return self.features(norm) @ self.coef
+
+
+#: What ``_Scorer`` keeps of one word: the rows of its n-grams in every block (repeats
+#: included, unknown ones left out; the bytes of an ``array("i")``) and the one-word cues it
+#: starts with.
+_Entry = tuple[bytes, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class _Scorer:
+    """The decision function computed word by word: same values as the blocks' and the
+    lexicon's plain ``score`` (a test checks it), at a fraction of the cost per text.
+
+    Complaints are made of a few thousand recurring words, so what depends on one word only
+    (its char n-gram rows, its word-unigram row, the cues it starts with) is looked up once
+    per model and kept. Per text, the rows of all blocks (numbered one block after the other
+    in one table) are counted together with one sort, and one gather and one product with
+    the stacked SVM weights give the blocks' sum; the l2 norm of each block is taken on its
+    slice of the sorted rows. Each call into NumPy costs about a microsecond, more with the
+    caches cold between two messages, so the per-text work keeps their number small.
+    """
+
+    table: Any = field(repr=False)  # (rows, classes): each block's weights, unknown row dropped
+    idf: Any = field(repr=False)  # (rows,)
+    starts: Any = field(repr=False)  # first row of every block after the first
+    log_tf: Any = field(repr=False)  # 1 + log(tf) for tf below its length (sublinear tf)
+    #: per char_wb block: term -> row in the table, n-gram range
+    char_blocks: tuple[tuple[dict[str, int], int, int], ...] = field(repr=False)
+    #: per word block with unigrams: term -> row in the table
+    unigrams: tuple[dict[str, int], ...] = field(repr=False)
+    #: per word block and n >= 2 it counts: n, n tokens -> row in the table
+    ngrams: tuple[tuple[int, dict[tuple[str, ...], int]], ...] = field(repr=False)
+    lexicon: _Lexicon | None = field(repr=False)
+    #: whether every cue is words joined by single spaces (else the lexicon's own scan)
+    plain_cues: bool
+    cues: frozenset[str] = field(repr=False)  # one-word cues
+    longest_cue: int
+    #: cues of several words, by their first word (f" {cue}" to look for in f" {text}")
+    phrases: dict[str, tuple[tuple[str, str], ...]] = field(repr=False)
+    phrase_words: frozenset[str] = field(repr=False)  # their first words
+
+    #: per model, bounded: word -> its _Entry
+    _words: dict[str, _Entry] = field(default_factory=dict, init=False, repr=False, compare=False)
+    #: per model, bounded: (column, cues found in it) of every column hit -> the lexicon's
+    #: share of the decision values (texts hit few columns, each a few times)
+    _cue_shares: dict[tuple[tuple[int, int], ...], Any] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    @classmethod
+    def build(cls, blocks: Sequence[_Block], lexicon: _Lexicon | None) -> _Scorer | None:
+        """The scorer of these blocks, or None when it would not give the plain values."""
+        import numpy as np
+
+        if any(b.idf[-1] != 0 or np.any(b.weights[-1] != 0) for b in blocks):
+            return None  # the plain path counts unknown terms with the last row's values
+        cues: set[str] = set()
+        phrases: dict[str, list[tuple[str, str]]] = {}
+        plain_cues = True
+        for cue in lexicon.cue_columns if lexicon is not None else ():
+            first, *rest = cue.split(" ")
+            if not first or not all(rest):
+                plain_cues = False  # spaces at the ends or doubled: not a sequence of words
+            elif rest:
+                phrases.setdefault(first, []).append((f" {cue}", cue))
+            else:
+                cues.add(cue)
+        if not plain_cues:
+            cues, phrases = set(), {}
+        tables, idfs, starts = [], [], []
+        char_blocks: list[tuple[dict[str, int], int, int]] = []
+        unigrams: list[dict[str, int]] = []
+        ngrams: list[tuple[int, dict[tuple[str, ...], int]]] = []
+        offset = 0
+        for block in blocks:
+            if offset:
+                starts.append(offset)
+            size = len(block.idf) - 1
+            tables.append(block.weights[:size])
+            idfs.append(block.idf[:size])
+            rows = {term: row + offset for term, row in block.vocabulary.items()}
+            if block.analyzer == "char_wb":
+                char_blocks.append((rows, block.low, block.high))
+            else:  # as _word_ngrams: unigrams when low is 1, then max(low, 2) to high tokens
+                if block.low == 1:
+                    unigrams.append(rows)
+                by_size: dict[int, dict[tuple[str, ...], int]] = {
+                    n: {} for n in range(max(block.low, 2), block.high + 1)
+                }
+                for term, row in rows.items():
+                    parts = tuple(term.split(" "))
+                    if len(parts) in by_size and all(parts):
+                        by_size[len(parts)][parts] = row
+                ngrams.extend(by_size.items())
+            offset += size
+        return cls(
+            np.ascontiguousarray(np.concatenate(tables), dtype=np.float64),
+            np.ascontiguousarray(np.concatenate(idfs), dtype=np.float64),
+            np.array(starts, dtype=np.intp),
+            np.concatenate(([np.nan], 1.0 + np.log(np.arange(1, _LOG_TF, dtype=np.float64)))),
+            tuple(char_blocks),
+            tuple(unigrams),
+            tuple(ngrams),
+            lexicon,
+            plain_cues,
+            frozenset(cues),
+            max(map(len, cues), default=0),
+            {first: tuple(found) for first, found in phrases.items()},
+            frozenset(phrases),
+        )
+
+    def _entry(self, word: str) -> _Entry:
+        rows: list[int] = []
+        for vocabulary, low, high in self.char_blocks:
+            found = map(vocabulary.get, _word_grams(word, low, high))
+            rows.extend(row for row in found if row is not None)
+        if len(word) > 1:  # a token of the word analyzer (\b\w\w+\b in a normalized text)
+            found = map(dict.get, self.unigrams, repeat(word))
+            rows.extend(row for row in found if row is not None)
+        cues = self.cues
+        entry: _Entry = (
+            array("i", rows).tobytes(),
+            tuple(
+                word[:size]
+                for size in range(1, min(len(word), self.longest_cue) + 1)
+                if word[:size] in cues
+            ),
+        )
+        if len(self._words) >= _WORD_CACHE:
+            self._words.clear()
+        self._words[word] = entry
+        return entry
+
+    def scores(self, norm: str, words: Sequence[str], intercept: Any) -> Any:
+        """The decision values of a normalized text (and the list of its words)."""
+        import numpy as np
+
+        known = self._words
+        entries = [known.get(word) or self._entry(word) for word in words]
+        parts = list(map(itemgetter(0), entries))
+        if self.ngrams:
+            tokens = [word for word in words if len(word) > 1]
+            for n, terms in self.ngrams:
+                grams = map(terms.get, zip(*(tokens[i:] for i in range(n)), strict=False))
+                found = [row for row in grams if row is not None]
+                if found:
+                    parts.append(array("i", found).tobytes())
+        # one buffer for all the rows: cheaper than concatenating one small array per word
+        occurrences = np.frombuffer(bytearray().join(parts), _ROW)
+        total = self._blocks(occurrences) + intercept if occurrences.size else intercept.copy()
+        lexicon = self.lexicon
+        if lexicon is not None:
+            if self.plain_cues:
+                cues = set(chain.from_iterable(map(itemgetter(1), entries)))
+                firsts = self.phrase_words.intersection(words)
+                if firsts:
+                    padded = f" {norm}"
+                    for first in firsts:
+                        for spaced, cue in self.phrases[first]:
+                            if spaced in padded:
+                                cues.add(cue)
+            else:
+                cues = lexicon.present(norm)
+            if cues:
+                total += self._cues(lexicon, cues)
+        return total
+
+    def _blocks(self, occurrences: Any) -> Any:
+        """Every block's share of the decision values, from the rows of the text's n-grams."""
+        import numpy as np
+
+        occurrences.sort()
+        size = occurrences.size
+        edges = np.empty(size + 1, np.bool_)  # where a run of one row begins (and the end)
+        edges[0] = edges[size] = True
+        np.not_equal(occurrences[1:], occurrences[:-1], out=edges[1:size])
+        at = edges.nonzero()[0]
+        rows = occurrences.take(at[:-1])
+        tf = at[1:] - at[:-1]
+        values = self.log_tf.take(tf) if size < len(self.log_tf) else 1.0 + np.log(tf)
+        values *= self.idf.take(rows)
+        low = 0
+        for high in (*rows.searchsorted(self.starts).tolist(), rows.size):
+            if high > low:
+                block = values[low:high]
+                norm_sq = float(block.dot(block))
+                if norm_sq == 0.0:
+                    block[:] = 0.0  # the plain path leaves such a block out
+                else:
+                    block /= math.sqrt(norm_sq)
+            low = high
+        return values.dot(self.table.take(rows, axis=0))
+
+    def _cues(self, lexicon: _Lexicon, found: set[str]) -> Any:
+        """The lexicon's share of the decision values, from the cues found in the text."""
+        columns: dict[int, int] = {}
+        for cue in found:
+            for column in lexicon.cue_columns[cue]:
+                columns[column] = columns.get(column, 0) + 1
+        key = tuple(sorted(columns.items()))
+        share = self._cue_shares.get(key)
+        if share is None:
+            share = lexicon.counted(found) @ lexicon.coef
+            if len(self._cue_shares) >= _WORD_CACHE:
+                self._cue_shares.clear()
+            self._cue_shares[key] = share
+        return share
 
 
 @dataclass(frozen=True)
@@ -713,7 +993,8 @@ class LinearTextClassifier:
     scikit-learn (~1 s at start, in every worker process) or paying its per-call overhead
     (~3 ms for one text through a FeatureUnion). The text is normalized once; each TF-IDF block
     is recomputed from the fitted vocabulary and idf, with the idf and SVM weights laid out per
-    term. Saved and loaded as a NumPy ``.npz`` of arrays (no pickle).
+    term. Saved and loaded as a NumPy ``.npz`` of arrays (no pickle); what makes it fast per
+    message (``_Scorer``: stacked weights, per-word caches) is derived on loading, not saved.
     """
 
     categories: tuple[str, ...]
@@ -721,6 +1002,20 @@ class LinearTextClassifier:
     intercept: Any = field(repr=False)
     lexicon: _Lexicon | None
     blocks: tuple[_Block, ...]
+    #: derived from the blocks and lexicon when the model is made or loaded (not saved)
+    _scorer: _Scorer | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_scorer", _Scorer.build(self.blocks, self.lexicon))
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        del state["_scorer"]  # rebuilt on arrival: smaller to ship to a worker process
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.__post_init__()
 
     @classmethod
     def of(cls, model: Any, categories: Sequence[str]) -> LinearTextClassifier:
@@ -770,6 +1065,14 @@ class LinearTextClassifier:
     def scores(self, text: str) -> Any:
         """The SVM's decision values (one per class; a single one for two classes)."""
         norm = normalize_text(text)
+        if self._scorer is None:
+            return self.plain_scores(text)
+        return self._scorer.scores(norm, norm.split(), self.intercept)
+
+    def plain_scores(self, text: str) -> Any:
+        """``scores`` computed block by block from n-gram strings: the reference the fast
+        path is tested against, and the path of a model layout it does not cover."""
+        norm = normalize_text(text)
         total = self.intercept.copy()
         if self.lexicon is not None:
             total += self.lexicon.score(norm)
@@ -782,12 +1085,17 @@ class LinearTextClassifier:
     def classify(self, text: str) -> tuple[str | None, str | None]:
         if not text or not text.strip():
             return None, None
-        scores = self.scores(text)
+        norm = normalize_text(text)
+        words = norm.split()
+        if self._scorer is None:
+            scores = self.plain_scores(text)
+        else:
+            scores = self._scorer.scores(norm, words, self.intercept)
         if len(scores) == 1:  # two classes: one decision value, positive means classes[1]
             category = self.classes[int(scores[0] > 0)]
         else:
             category = self.classes[int(scores.argmax())]
-        return category, severity_of(text, category)
+        return category, _severity(norm, set(words), category)
 
     # --- as arrays (the .npz file format) ---
 

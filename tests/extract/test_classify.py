@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import pickle
+import random
+
 import numpy as np
 import pytest
 
 from ingest.classifier import default_classifier, shipped_rows
 from normalizers.extract.classify import (
     DEFAULT_CATEGORIES,
+    LinearTextClassifier,
     ModelClassifier,
     evaluate,
     normalize_text,
@@ -270,3 +274,169 @@ def test_fast_path_agrees_with_predict_for_two_classes() -> None:
     model = train(rows)
     for text in ("jalan rusak parah", "banjir", "air naik", "lubang di jalan", "zzz"):
         assert model.classify(text)[0] == str(model.model.predict([text])[0])
+
+
+# --- the fast path (word-level caches, one sort per text) equals the plain computation ---
+
+ISSUES = ["lampu jalan padam", "jalan berlubang", "sampah menumpuk", "air PDAM tidak mengalir"]
+PLACES = ["Desa Tanjung Raja", "Kecamatan Indralaya", "Pasar Pangkalan Balai", "Jl. Lintas Timur"]
+EDGE_TEXTS = [
+    "!!!",
+    "a b c d",
+    "x jalan y rusak z",  # one-letter words between the word analyzer's tokens
+    "jalan " * 2100,  # more n-grams than the table of 1 + log(tf) holds
+    "di mana",
+    "di  mana jalanan rusak",  # a phrase cue, and a cue that is a prefix of a word
+    "terima kasih",
+    "sampah sampah sampah sampah di di di",
+    "Rp 50.000 300rb 2 juta 12k fee 10",
+    "tolonggg parahhh sekaliii aaa bbb",
+    "Café résumé ٣ ribu ｆｅｅ ５ İstanbul",
+    "supercalifragilisticexpialidocious " + "x" * 500,
+    "oknum dukcapil minta 300rb biar ktp cepet jadi",
+]
+
+
+def _mixed_texts(count: int) -> list[str]:
+    """Texts of shuffled words from the shipped set: other word neighbours than the set has."""
+    rng = random.Random(5)
+    words = " ".join(t for t, _ in shipped_rows()).split()
+    return [" ".join(rng.choices(words, k=rng.randint(1, 40))) for _ in range(count)]
+
+
+def _bench_like_texts() -> list[str]:
+    return [
+        f"Pengaduan {issue} di {place}\nSelamat pagi Bapak/Ibu,\n\nSaya ingin melaporkan {issue} "
+        f"di {place} sejak {days} hari yang lalu. Mohon segera ditindaklanjuti, warga sudah "
+        f"resah.\nHubungi saya di 0812-4455-{days:04d}.\n\nTerima kasih."
+        for days, (issue, place) in enumerate((i, p) for i in ISSUES for p in PLACES)
+    ]
+
+
+def _assert_same_scores(compiled: LinearTextClassifier, texts: list[str]) -> None:
+    for text in texts:
+        fast, plain = compiled.scores(text), compiled.plain_scores(text)
+        assert np.allclose(fast, plain, rtol=1e-9, atol=1e-12), text
+        if text.strip():
+            category = compiled.classes[int(plain.argmax())]
+            assert compiled.classify(text) == (category, severity_of(text, category)), text
+
+
+def test_fast_scores_equal_plain_scores(fitted: ModelClassifier) -> None:
+    compiled = fitted.compiled
+    assert compiled._scorer is not None
+    texts = [t for t, _ in shipped_rows()] + EDGE_TEXTS + _mixed_texts(300) + _bench_like_texts()
+    _assert_same_scores(compiled, texts)
+    again = LinearTextClassifier.from_arrays(compiled.to_arrays())
+    _assert_same_scores(again, EDGE_TEXTS + _bench_like_texts())
+
+
+@pytest.mark.parametrize(
+    ("word_range", "char_ranges"),
+    [((1, 3), [(3, 4)]), ((2, 2), [(2, 2), (4, 6)]), ((1, 1), [(1, 3)])],
+)
+def test_other_model_layouts_equal_scikit_learn(
+    word_range: tuple[int, int], char_ranges: list[tuple[int, int]]
+) -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import make_pipeline, make_union
+    from sklearn.svm import LinearSVC
+
+    from normalizers.extract.classify import LexiconFeatures
+
+    rows = shipped_rows()
+    features = make_union(
+        LexiconFeatures(weight=0.5),
+        TfidfVectorizer(preprocessor=normalize_text, ngram_range=word_range, sublinear_tf=True),
+        *(
+            TfidfVectorizer(
+                preprocessor=normalize_text, analyzer="char_wb", ngram_range=r, sublinear_tf=True
+            )
+            for r in char_ranges
+        ),
+    )
+    model = make_pipeline(features, LinearSVC(C=0.5, random_state=0))
+    model.fit([t for t, _ in rows], [c for _, c in rows])
+    compiled = LinearTextClassifier.of(model, sorted({c for _, c in rows}))
+    assert compiled._scorer is not None
+    texts = EDGE_TEXTS + _mixed_texts(60)
+    expected = model.decision_function(texts)
+    for text, want in zip(texts, expected, strict=True):
+        assert np.allclose(compiled.scores(text), want, rtol=1e-9, atol=1e-12), text
+
+
+def test_cues_that_are_not_plain_words_use_the_lexicon_scan(fitted: ModelClassifier) -> None:
+    arrays = fitted.compiled.to_arrays()
+    arrays["lexicon_cues"] = np.append(arrays["lexicon_cues"], ["di  mana", "mana "])
+    arrays["lexicon_columns"] = np.append(arrays["lexicon_columns"], [0, 1])
+    compiled = LinearTextClassifier.from_arrays(arrays)
+    assert compiled._scorer is not None and not compiled._scorer.plain_cues
+    _assert_same_scores(compiled, [*EDGE_TEXTS, "di  mana", "di mana", "mana mana"])
+
+
+def test_a_model_with_a_nonzero_unknown_row_takes_the_plain_path(fitted: ModelClassifier) -> None:
+    arrays = fitted.compiled.to_arrays()
+    arrays["block1_idf"] = arrays["block1_idf"].copy()
+    arrays["block1_idf"][-1] = 0.5
+    compiled = LinearTextClassifier.from_arrays(arrays)
+    assert compiled._scorer is None
+    assert np.array_equal(compiled.scores("jalan rusak"), compiled.plain_scores("jalan rusak"))
+
+
+def test_compiled_model_pickles_without_its_caches(fitted: ModelClassifier) -> None:
+    compiled = fitted.compiled
+    compiled.classify("jalan rusak parah di desa kami")
+    again = pickle.loads(pickle.dumps(compiled))
+    assert again._scorer is not None and not again._scorer._words
+    for text in EDGE_TEXTS[:8]:
+        assert np.array_equal(again.scores(text), compiled.scores(text))
+
+
+def _plain_normalize_text(text: str) -> str:
+    """``normalize_text`` as first written: the whole text at once."""
+    import unicodedata
+
+    from normalizers.extract.classify import _MONEY, _REPEATED, _WORD, SLANG
+
+    text = text.lower()
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
+    text = _MONEY.sub(" uang ", text)
+    text = _REPEATED.sub(r"\1", text)
+    return " ".join(SLANG.get(w, w) for w in _WORD.findall(text))
+
+
+def _fuzz_texts(count: int) -> list[str]:
+    rng = random.Random(11)
+    pieces = [
+        *"rp.,  \t\n0123456789kbjtuaiemx_",
+        *("rb", "ribu", "juta", "Rp", "aaa", "gggg", "é", "Ñ", "٣", "ｆ", "ß", "İ"),
+        *("jln", "gk", "bgt", "rumah sakit", "di mana", "fee 12", "fee", "pu", "kua"),
+    ]
+    return ["".join(rng.choices(pieces, k=rng.randint(0, 16))) for _ in range(count)]
+
+
+def test_normalize_text_word_by_word_equals_the_whole_text() -> None:
+    texts = [t for t, _ in shipped_rows()] + EDGE_TEXTS + _fuzz_texts(3000)
+    for text in texts:
+        assert normalize_text.__wrapped__(text) == _plain_normalize_text(text), text
+
+
+def test_severity_terms_equal_their_patterns() -> None:
+    from normalizers.extract.classify import _AGENCIES, _BERAT, _COMPLAINT, _RINGAN
+
+    rng = random.Random(3)
+    vocabulary = ["fee", "12", "12x", "rumah", "sakit", "kepala", "desa", "di", "mana", "kasih"]
+    for terms in (_BERAT, _RINGAN, _COMPLAINT, _AGENCIES):
+        vocabulary += [w for t in terms.pattern.pattern[5:-3].split("|") for w in t.split(" ")]
+    texts = [" ".join(rng.choices(vocabulary, k=rng.randint(0, 12))) for _ in range(3000)]
+    texts += [s[0] for s in SEVERITY] + [t for t, _ in shipped_rows()]
+    for text in texts:
+        norm = normalize_text(text)
+        words = set(norm.split())
+        for terms in (_BERAT, _RINGAN, _COMPLAINT, _AGENCIES):
+            assert terms.search(norm, words) == bool(terms.pattern.search(norm)), (norm, terms)
+            found = len(set(terms.pattern.findall(norm)))
+            for least in (1, 2, 3):
+                assert terms.several(norm, words, least) == (found >= least), (norm, least)
