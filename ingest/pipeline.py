@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -65,6 +65,63 @@ class Prepared:
     channel_name: str
     #: per message, in order: the message, where its payload is archived, what it became
     outcomes: list[tuple[RawMessage, str, list[Outcome]]]
+
+
+class _Normalizing:
+    """A batch being archived and normalized (``Pipeline._submit``)."""
+
+    def __init__(
+        self,
+        pipeline: Pipeline,
+        plugin: ChannelPlugin,
+        messages: list[RawMessage],
+        uris: dict[int, str],
+        chunks: list[tuple[list[tuple[RawMessage, NormalizeContext]], Archive]],
+        futures: list[Future[list[list[Outcome]]]] | None,
+    ) -> None:
+        self._pipeline = pipeline
+        self._plugin = plugin
+        self._messages = messages
+        self._uris = uris
+        self._chunks = chunks
+        self._futures = futures
+
+    def _outcomes(self) -> list[list[Outcome]]:
+        if self._futures is not None:
+            try:
+                return [outcome for f in self._futures for outcome in f.result()]
+            except BrokenProcessPool as exc:
+                self._pipeline._pool_broke(exc)
+        plugin = self._plugin
+        return [o for jobs, arc in self._chunks for o in normalize_chunk(plugin, jobs, arc)]
+
+    def result(self) -> list[tuple[RawMessage, str, list[Outcome]]]:
+        """Per message, in order: the message, where its payload is archived, what it became
+        (once every payload of the batch is flushed to disk)."""
+        done = iter(self._outcomes())
+        if self._messages:
+            self._pipeline.raw_store.sync()  # one flush for the batch, before anything is published
+        return [
+            (
+                raw,
+                self._uris[id(raw)],
+                [Rejection(raw.transport_error, raw.external_id)]
+                if raw.transport_error is not None
+                else next(done),
+            )
+            for raw in self._messages
+        ]
+
+
+class Preparing:
+    """A batch whose ``prepare`` runs in the background (``Pipeline.start_prepare``)."""
+
+    def __init__(self, channel_name: str, normalizing: _Normalizing) -> None:
+        self.channel_name = channel_name
+        self._normalizing = normalizing
+
+    def result(self) -> Prepared:
+        return Prepared(self.channel_name, self._normalizing.result())
 
 
 class Pipeline:
@@ -142,12 +199,16 @@ class Pipeline:
     def normalize(
         self, settings: ChannelSettings, messages: Sequence[RawMessage]
     ) -> list[tuple[RawMessage, str, list[Outcome]]]:
-        """Archive each raw payload and normalize it (in the CPU pool for large batches).
+        """Archive each raw payload and normalize it (in the CPU pool for large batches)."""
+        return self._submit(settings, messages).result()
+
+    def _submit(self, settings: ChannelSettings, messages: Sequence[RawMessage]) -> _Normalizing:
+        """Start archiving and normalizing a batch; the pool's share runs in the background.
 
         The archive is content-addressed, so each payload's URI is known from its hash before
         its bytes are written: one blob file for a payload normalized on its own, one pack
         (``ingest.packs``) per chunk of several. Whoever normalizes a chunk archives it first (a
-        pool worker for large batches), and one flush here makes the whole batch durable
+        pool worker for large batches); ``result`` flushes once, so the whole batch is durable
         before the caller publishes anything.
         """
         plugin = self.cfg.plugin(settings)
@@ -167,19 +228,20 @@ class Pipeline:
         for raw in messages:
             if raw.transport_error is not None:  # not normalized, but quarantined: keep it too
                 uris[id(raw)] = self.raw_store.put(raw.payload, sync=False).uri
-        done = iter(self._run_normalizer(plugin, chunks))
-        if messages:
-            self.raw_store.sync()  # one flush for the batch: archived before anything is published
-        return [
-            (
-                raw,
-                uris[id(raw)],
-                [Rejection(raw.transport_error, raw.external_id)]
-                if raw.transport_error is not None
-                else next(done),
-            )
-            for raw in messages
-        ]
+        futures: list[Future[list[list[Outcome]]]] | None = None
+        pool = self.cpu_pool
+        if pool is not None and len(chunks) > 1:
+            try:
+                futures = [pool.submit(normalize_chunk, plugin, jobs, arc) for jobs, arc in chunks]
+            except BrokenProcessPool as exc:
+                self._pool_broke(exc)
+        return _Normalizing(self, plugin, list(messages), uris, chunks, futures)
+
+    def _pool_broke(self, exc: BaseException) -> None:
+        """A worker died (OOM killer…): go on without the pool."""
+        if self.cpu_pool is not None:
+            log.error("normalizer pool broke (%s); normalizing in-process from now on", exc)
+        self.cpu_pool = None
 
     def _chunks(self, plugin: ChannelPlugin, todo: list[RawMessage]) -> list[list[RawMessage]]:
         """How a batch is split: one chunk in this process, one per worker, or one per file.
@@ -199,23 +261,6 @@ class Pipeline:
             return [todo]
         size = -(-len(todo) // self.workers)
         return [todo[i : i + size] for i in range(0, len(todo), size)]
-
-    def _run_normalizer(
-        self,
-        plugin: ChannelPlugin,
-        chunks: list[tuple[list[tuple[RawMessage, NormalizeContext]], Archive]],
-    ) -> list[list[Outcome]]:
-        """Normalize (and archive) each chunk, in this process when there is one chunk, else
-        in the pool."""
-        pool = self.cpu_pool
-        if pool is not None and len(chunks) > 1:
-            try:
-                futures = [pool.submit(normalize_chunk, plugin, jobs, arc) for jobs, arc in chunks]
-                return [outcome for f in futures for outcome in f.result()]
-            except BrokenProcessPool as exc:  # a worker died (OOM killer…): go on without it
-                log.error("normalizer pool broke (%s); normalizing in-process from now on", exc)
-                self.cpu_pool = None
-        return [outcome for jobs, arc in chunks for outcome in normalize_chunk(plugin, jobs, arc)]
 
     def process(
         self,
@@ -237,7 +282,13 @@ class Pipeline:
         Apart so that the runtime can normalize the next page while this one is published, and
         so that a publish retried after a queue outage does not normalize the batch again.
         """
-        return Prepared(channel_name, self.normalize(self.cfg.channel(channel_name), messages))
+        return self.start_prepare(channel_name, messages).result()
+
+    def start_prepare(self, channel_name: str, messages: Sequence[RawMessage]) -> Preparing:
+        """``prepare`` in the background: the batch's chunks are queued in the worker pool now,
+        and ``result()`` waits for them. The runtime queues the next page this way as soon as
+        it is fetched, so the pool never waits for a fetch."""
+        return Preparing(channel_name, self._submit(self.cfg.channel(channel_name), messages))
 
     def deliver(self, prepared: Prepared, *, quarantine: bool = True) -> ProcessResult:
         """Publish a prepared batch's reports, then quarantine its rejections.

@@ -42,7 +42,7 @@ from tenacity import (
 
 from ingest.adapter import Adapter, AdapterContext, Batch, ChannelUnhealthy, State
 from ingest.config import AppConfig
-from ingest.pipeline import Pipeline, Prepared, PublishFailed
+from ingest.pipeline import Pipeline, Preparing, PublishFailed
 from ingest.registry import ChannelSettings
 from sinks.state import CheckpointStore
 
@@ -123,7 +123,7 @@ class _Ahead:
     started_from: str
     #: set once the fetch is over: from then on the adapter is free for ``commit``
     fetched: threading.Event
-    future: Future[tuple[Batch, Prepared | None]]
+    future: Future[tuple[Batch, Preparing | None]]
 
 
 class ChannelWorker(threading.Thread):
@@ -174,15 +174,16 @@ class ChannelWorker(threading.Thread):
         """One fetch → publish → checkpoint step. Returns the batch, or None if stopped."""
         name = self.settings.name
         state = self.checkpoints.load(name)
-        batch, prepared = self._prefetched(state)
+        batch, preparing = self._prefetched(state)
         if batch is None:
             batch = self._retrying("fetch", _transient)(self._fetch, state)
         if batch.messages:
             self.metrics.fetched.labels(name).inc(len(batch.messages))
+            if preparing is None:
+                preparing = self.pipeline.start_prepare(name, batch.messages)
             if self.prefetch and batch.more:
-                self._fetch_ahead(batch.state)
-            if prepared is None:
-                prepared = self.pipeline.prepare(name, batch.messages)
+                self._fetch_ahead(batch.state)  # its normalization queues behind this page's
+            prepared = preparing.result()
             try:
                 result = self._retrying("publish", _publish_failed)(self.pipeline.deliver, prepared)
             except PublishFailed:
@@ -214,8 +215,9 @@ class ChannelWorker(threading.Thread):
 
     def _fetch_and_prepare(
         self, state: State, fetched: threading.Event
-    ) -> tuple[Batch, Prepared | None]:
-        """Fetch the next page, then normalize it (in the pool) while this one is published.
+    ) -> tuple[Batch, Preparing | None]:
+        """Fetch the next page and queue its normalization in the pool, while this one is
+        published: the pool has the next page's work before it runs out of this page's.
 
         Archiving ahead is harmless: the archive is content-addressed, and a page that is not
         used after all (the checkpoint did not move as expected) is fetched and archived again.
@@ -226,27 +228,27 @@ class ChannelWorker(threading.Thread):
             fetched.set()  # the adapter is free again, whatever happened
         if not batch.messages or self.stop.is_set():
             return batch, None
-        return batch, self.pipeline.prepare(self.settings.name, batch.messages)
+        return batch, self.pipeline.start_prepare(self.settings.name, batch.messages)
 
     def _settle(self) -> None:
         """Wait until a fetch in flight has finished (its result stays for ``_prefetched``)."""
         if self._ahead is not None:
             self._ahead.fetched.wait()
 
-    def _prefetched(self, state: State | None) -> tuple[Batch | None, Prepared | None]:
+    def _prefetched(self, state: State | None) -> tuple[Batch | None, Preparing | None]:
         """The page fetched (and normalized) ahead, if it starts exactly where the saved
         checkpoint says."""
         if self._ahead is None:
             return None, None
         ahead, self._ahead = self._ahead, None
         try:
-            batch, prepared = ahead.future.result()
+            batch, preparing = ahead.future.result()
         except Exception as exc:  # fetched again below, with the usual retries
             log.debug("channel %s: fetch ahead failed: %s", self.settings.name, exc)
             return None, None
         if state is None or _canonical(state) != ahead.started_from:
             return None, None  # the checkpoint did not move as expected (publish failed): refetch
-        return batch, prepared
+        return batch, preparing
 
     def close(self) -> None:
         """Close the adapter once no fetch is in flight."""

@@ -11,6 +11,7 @@ import json
 import threading
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -72,6 +73,14 @@ class PagedAdapter:
         self.in_use.release()
 
 
+@dataclass(frozen=True)
+class Done:
+    prepared: Prepared
+
+    def result(self) -> Prepared:
+        return self.prepared
+
+
 class FakePipeline:
     def __init__(
         self,
@@ -86,11 +95,12 @@ class FakePipeline:
         self.stop = stop
         self.prepare_seconds = prepare_seconds
 
-    def prepare(self, channel_name: str, messages: Sequence[RawMessage]) -> Prepared:
+    def start_prepare(self, channel_name: str, messages: Sequence[RawMessage]) -> Done:
+        """Normalizes at once, in the calling thread (the real one queues the work in a pool)."""
         page = int(str(messages[0].external_id).split("-")[0])
         time.sleep(self.prepare_seconds if page else 0.0)
         self.prepared.append((page, threading.current_thread().name, time.monotonic()))
-        return Prepared(channel_name, [(m, "file:///raw", []) for m in messages])
+        return Done(Prepared(channel_name, [(m, "file:///raw", []) for m in messages]))
 
     def deliver(self, prepared: Prepared) -> ProcessResult:
         time.sleep(0.05)  # long enough for the next page to be fetched meanwhile
