@@ -102,6 +102,12 @@ def run(
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Poll every enabled channel and (by default) store what arrives, until SIGTERM/SIGINT."""
+    from ingest.forking import start_forkserver
+
+    cfg = load_or_exit(config)
+    if only is not Only.STORE:
+        start_forkserver(cfg)  # it imports what the children need while we import the rest
+
     from prometheus_client import start_http_server
 
     from ingest.pipeline import Pipeline
@@ -112,7 +118,6 @@ def run(
     from sinks.state import CheckpointStore
     from sinks.store import StoreConsumer
 
-    cfg = load_or_exit(config)
     setup_logging(cfg, verbose)
     cfg.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(cfg.store_url)
