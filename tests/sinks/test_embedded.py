@@ -196,8 +196,8 @@ def test_a_published_batch_is_the_rows_kombu_writes_one_message_at_a_time(tmp_pa
         ReportPublisher,
         connect,
         declare_topology,
+        publish_one,
         reports_exchange,
-        routing_key,
     )
     from tests.sinks.conftest import make_report
 
@@ -207,16 +207,7 @@ def test_a_published_batch_is_the_rows_kombu_writes_one_message_at_a_time(tmp_pa
         declare_topology(channel)
         producer = Producer(channel, exchange=reports_exchange())
         for report in reports:
-            producer.publish(
-                report.to_json().encode("utf-8"),
-                routing_key=routing_key(report),
-                content_type="application/json",
-                content_encoding="utf-8",
-                delivery_mode=2,
-                message_id=str(report.id),
-                retry=False,
-                mandatory=False,
-            )
+            publish_one(producer, report)
     publisher = ReportPublisher(EMBEDDED, tmp_path / "batch")
     publisher.publish(reports)
     publisher.close()
