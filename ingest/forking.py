@@ -10,8 +10,11 @@ them otherwise paid on its first message, while the pipeline waited for it).
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Iterable
 from multiprocessing import get_context
+from multiprocessing.connection import Connection
 from multiprocessing.context import ForkServerContext
 from typing import TYPE_CHECKING
 
@@ -68,3 +71,20 @@ def start_forkserver(cfg: AppConfig) -> None:
 
     forkserver_context(normalizer_modules(cfg))
     forkserver.ensure_running()
+
+
+def die_with_parent(lifeline: Connection) -> None:
+    """In a child: exit as soon as the process holding ``lifeline``'s other end is gone.
+
+    The pool's initializer. A normalizer worker otherwise blocks on its task queue forever when
+    ``aduan run`` is killed (SIGKILL, the OOM killer): it holds that queue's write end itself,
+    so it never reads EOF. Nothing is ever sent on the lifeline; its EOF is the signal.
+    """
+
+    def watch() -> None:
+        try:
+            lifeline.recv()
+        except (EOFError, OSError):
+            os._exit(1)
+
+    threading.Thread(target=watch, name="lifeline", daemon=True).start()

@@ -14,16 +14,18 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from multiprocessing.connection import Connection
 
 from ingest.attachments import AttachmentStore
 from ingest.config import AppConfig
-from ingest.forking import forkserver_context, normalizer_modules
+from ingest.forking import die_with_parent, forkserver_context, normalizer_modules
 from ingest.normalizing import Archive, load_classifier, normalize_chunk, settings_dict
 from ingest.packs import PackStore, pack_name
 from ingest.registry import ChannelPlugin, ChannelSettings
@@ -58,6 +60,26 @@ class ProcessResult:
     rejected: list[Rejection] = field(default_factory=list)
 
 
+def _ready() -> bool:
+    return True
+
+
+def _start_workers(pool: Executor, workers: int, ready: threading.Event) -> None:
+    """Start the pool's worker processes (one task each), then set ``ready``.
+
+    A worker starts once the fork server has imported its preload (about a second when
+    ``aduan run`` starts); until then batches are normalized in the calling process instead of
+    waiting, with the fork server importing on another core meanwhile.
+    """
+    try:
+        for future in [pool.submit(_ready) for _ in range(workers)]:
+            future.result()
+    except Exception as exc:  # a broken pool shows up (and is dropped) on the first batch
+        log.debug("starting the normalizer pool failed: %s", exc)
+    finally:
+        ready.set()
+
+
 @dataclass(frozen=True)
 class Prepared:
     """A batch archived and normalized, not yet published (``Pipeline.prepare``)."""
@@ -87,6 +109,8 @@ class _Normalizing:
         self._futures = futures
 
     def _outcomes(self) -> list[list[Outcome]]:
+        if self._futures is None:  # queued before the pool was up: it may be up by now
+            self._futures = self._pipeline._submit_chunks(self._plugin, self._chunks)
         if self._futures is not None:
             try:
                 return [outcome for f in self._futures for outcome in f.result()]
@@ -141,6 +165,17 @@ class Pipeline:
         self.classifier = classifier
         self.cpu_pool = cpu_pool
         self.workers = max(1, workers)
+        #: set once the pool's workers are up; batches before that are normalized here
+        self._pool_ready = threading.Event()
+        if cpu_pool is None:
+            self._pool_ready.set()
+        else:
+            threading.Thread(
+                target=_start_workers,
+                args=(cpu_pool, self.workers, self._pool_ready),
+                name="normalizer-pool-start",
+                daemon=True,
+            ).start()
         self.raw_store = AttachmentStore(cfg.data_dir / "raw")
         self.attachments = AttachmentStore(cfg.data_dir / "attachments")
         self.packs = PackStore(cfg.data_dir / "raw" / "packs")
@@ -157,16 +192,21 @@ class Pipeline:
             run_migrations(engine)
         publisher = ReportPublisher(cfg.queue_url, cfg.data_dir)
         workers = min(os.cpu_count() or 1, MAX_WORKERS)
-        # Worker processes start lazily, on the first batch worth spreading, from a fork server:
-        # forking this process itself, with the channel and store threads running, could copy
-        # a lock some thread holds (logging, SQLite) into a child that then waits on it forever.
-        pool = (
-            ProcessPoolExecutor(
-                max_workers=workers, mp_context=forkserver_context(normalizer_modules(cfg))
+        # Worker processes start from a fork server: forking this process itself, with the
+        # channel and store threads running, could copy a lock some thread holds (logging,
+        # SQLite) into a child that then waits on it forever. Each worker holds the read end
+        # of a pipe whose write end only this process has: they exit when it is gone.
+        pool: ProcessPoolExecutor | None = None
+        lifeline: Connection | None = None
+        if workers > 1:
+            ctx = forkserver_context(normalizer_modules(cfg))
+            reader, lifeline = ctx.Pipe(duplex=False)
+            pool = ProcessPoolExecutor(
+                max_workers=workers,
+                mp_context=ctx,
+                initializer=die_with_parent,
+                initargs=(reader,),
             )
-            if workers > 1
-            else None
-        )
         try:
             yield cls(
                 cfg,
@@ -180,6 +220,8 @@ class Pipeline:
             publisher.close()
             if pool is not None:
                 pool.shutdown(cancel_futures=True)
+            if lifeline is not None:
+                lifeline.close()
             engine.dispose()
 
     def context(self, settings: ChannelSettings) -> NormalizeContext:
@@ -228,14 +270,23 @@ class Pipeline:
         for raw in messages:
             if raw.transport_error is not None:  # not normalized, but quarantined: keep it too
                 uris[id(raw)] = self.raw_store.put(raw.payload, sync=False).uri
-        futures: list[Future[list[list[Outcome]]]] | None = None
-        pool = self.cpu_pool
-        if pool is not None and len(chunks) > 1:
-            try:
-                futures = [pool.submit(normalize_chunk, plugin, jobs, arc) for jobs, arc in chunks]
-            except BrokenProcessPool as exc:
-                self._pool_broke(exc)
+        futures = self._submit_chunks(plugin, chunks)
         return _Normalizing(self, plugin, list(messages), uris, chunks, futures)
+
+    def _submit_chunks(
+        self,
+        plugin: ChannelPlugin,
+        chunks: list[tuple[list[tuple[RawMessage, NormalizeContext]], Archive]],
+    ) -> list[Future[list[list[Outcome]]]] | None:
+        """The chunks queued in the pool, or None: one chunk, no pool, or no workers up yet."""
+        pool = self.cpu_pool
+        if pool is None or len(chunks) < 2 or not self._pool_ready.is_set():
+            return None
+        try:
+            return [pool.submit(normalize_chunk, plugin, jobs, arc) for jobs, arc in chunks]
+        except BrokenProcessPool as exc:
+            self._pool_broke(exc)
+            return None
 
     def _pool_broke(self, exc: BaseException) -> None:
         """A worker died (OOM killer…): go on without the pool."""

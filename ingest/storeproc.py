@@ -48,20 +48,45 @@ class StoreProcess:
             name="aduan-store",
             daemon=True,
         )
+        self._starter: threading.Thread | None = None
+        self._start_error: BaseException | None = None
 
     def start(self) -> None:
-        self._process.start()
-        self._reader.close()  # the child has its own copy now
+        """Start the child without waiting for it.
+
+        A start waits until the fork server has imported its preload (about a second on a
+        fresh ``aduan run``); meanwhile the caller fetches and normalizes the first batches,
+        which the store takes from the queue once it is up.
+        """
+        self._starter = threading.Thread(target=self._start, name="store-start", daemon=True)
+        self._starter.start()
+
+    def _start(self) -> None:
+        try:
+            self._process.start()
+            self._reader.close()  # the child has its own copy now
+        except BaseException as exc:  # reported by the next call that needs the child
+            self._start_error = exc
+
+    def _started(self) -> None:
+        """Wait for ``start`` to be over; raise what it failed with."""
+        if self._starter is not None:
+            self._starter.join()
+        if self._start_error is not None:
+            raise RuntimeError(f"the store process did not start: {self._start_error}")
 
     def is_alive(self) -> bool:
+        self._started()
         return self._process.is_alive()
 
     @property
     def exitcode(self) -> int | None:
+        self._started()
         return self._process.exitcode
 
     def finish(self, timeout: float | None = None) -> int | None:
         """Store everything queued so far, then exit; returns the child's exit code."""
+        self._started()
         self._finish.set()
         self._process.join(timeout)
         return self._process.exitcode
@@ -69,6 +94,10 @@ class StoreProcess:
     def stop(self, timeout: float = 30.0) -> None:
         """Stop after the current batch (it is committed and acked, or neither)."""
         self._stop.set()
+        try:
+            self._started()
+        except RuntimeError:
+            return  # never started: nothing to stop
         self._process.join(timeout)
         if self._process.is_alive():
             log.error("store process did not stop within %.0f s; terminating it", timeout)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from ingest.config import load_config
@@ -106,3 +108,27 @@ def test_finish_stores_everything_queued_then_exits(tmp_path: Path) -> None:
     assert store.finish(timeout=60) == 0
     assert count_reports(engine) == 40
     engine.dispose()
+
+
+def test_start_does_not_wait_and_a_failed_start_is_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    backend = Backend("embedded", "embedded", f"sqlite:///{tmp_path / 'var' / 'aduan.db'}")
+    cfg = load_config(write_config(tmp_path, backend, batch_size=25), env={})
+    store = StoreProcess(cfg)
+    entered, release = threading.Event(), threading.Event()
+
+    def slow_fork_server() -> None:  # a fork server still importing its preload
+        entered.set()
+        release.wait(10)
+        raise OSError("fork server gone")
+
+    monkeypatch.setattr(store._process, "start", slow_fork_server)
+    began = time.monotonic()
+    store.start()
+    assert time.monotonic() - began < 1.0  # the caller went on at once
+    assert entered.wait(5)
+    release.set()
+    with pytest.raises(RuntimeError, match="did not start: fork server gone"):
+        store.finish(timeout=5)
+    store.stop(timeout=1)  # nothing to stop: returns quietly
