@@ -89,51 +89,45 @@ class Prepared:
     outcomes: list[tuple[RawMessage, str, list[Outcome]]]
 
 
+@dataclass
 class _Normalizing:
     """A batch being archived and normalized (``Pipeline._submit``)."""
 
-    def __init__(
-        self,
-        pipeline: Pipeline,
-        plugin: ChannelPlugin,
-        messages: list[RawMessage],
-        uris: dict[int, str],
-        chunks: list[tuple[list[tuple[RawMessage, NormalizeContext]], Archive]],
-        futures: list[Future[list[list[Outcome]]]] | None,
-    ) -> None:
-        self._pipeline = pipeline
-        self._plugin = plugin
-        self._messages = messages
-        self._uris = uris
-        self._chunks = chunks
-        self._futures = futures
+    pipeline: Pipeline
+    plugin: ChannelPlugin
+    messages: list[RawMessage]
+    #: where each message's payload is archived, by ``id(message)``
+    uris: dict[int, str]
+    chunks: list[tuple[list[tuple[RawMessage, NormalizeContext]], Archive]]
+    #: the chunks queued in the pool; None: normalized in this process (or queued later)
+    futures: list[Future[list[list[Outcome]]]] | None
 
     def _outcomes(self) -> list[list[Outcome]]:
-        if self._futures is None:  # queued before the pool was up: it may be up by now
-            self._futures = self._pipeline._submit_chunks(self._plugin, self._chunks)
-        if self._futures is not None:
+        if self.futures is None:  # queued before the pool was up: it may be up by now
+            self.futures = self.pipeline._submit_chunks(self.plugin, self.chunks)
+        if self.futures is not None:
             try:
-                return [outcome for f in self._futures for outcome in f.result()]
+                return [outcome for f in self.futures for outcome in f.result()]
             except BrokenProcessPool as exc:
-                self._pipeline._pool_broke(exc)
-        plugin = self._plugin
-        return [o for jobs, arc in self._chunks for o in normalize_chunk(plugin, jobs, arc)]
+                self.pipeline._pool_broke(exc)
+        plugin = self.plugin
+        return [o for jobs, arc in self.chunks for o in normalize_chunk(plugin, jobs, arc)]
 
     def result(self) -> list[tuple[RawMessage, str, list[Outcome]]]:
         """Per message, in order: the message, where its payload is archived, what it became
         (once every payload of the batch is flushed to disk)."""
         done = iter(self._outcomes())
-        if self._messages:
-            self._pipeline.raw_store.sync()  # one flush for the batch, before anything is published
+        if self.messages:
+            self.pipeline.raw_store.sync()  # one flush for the batch, before anything is published
         return [
             (
                 raw,
-                self._uris[id(raw)],
+                self.uris[id(raw)],
                 [Rejection(raw.transport_error, raw.external_id)]
                 if raw.transport_error is not None
                 else next(done),
             )
-            for raw in self._messages
+            for raw in self.messages
         ]
 
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.core.test_pipeline_archive import email_config
+
 PROBE = textwrap.dedent(
     """
     import sys
@@ -29,16 +31,7 @@ PROBE = textwrap.dedent(
 
 
 def test_a_worker_has_the_normalizer_modules_before_its_first_task(tmp_path: Path) -> None:
-    config = tmp_path / "channels.yaml"
-    config.write_text(
-        """office: {name: Uji, region: {province: Sumatera Selatan}}
-data_dir: ./var
-queue: {url: embedded}
-channels:
-  - {name: kotak, kind: email, host: 127.0.0.1, username: u, password: p, tls: none}
-""",
-        encoding="utf-8",
-    )
+    config = email_config(tmp_path)
     probe = tmp_path / "probe.py"
     probe.write_text(PROBE, encoding="utf-8")
     done = subprocess.run(

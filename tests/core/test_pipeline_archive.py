@@ -20,6 +20,21 @@ def _path(uri: str) -> Path:
     return Path(unquote(urlparse(uri).path))
 
 
+def email_config(tmp_path: Path) -> Path:
+    """A channels.yaml with one email channel ``kotak`` and the embedded defaults."""
+    config = tmp_path / "channels.yaml"
+    config.write_text(
+        """office: {name: Uji, region: {province: Sumatera Selatan}}
+data_dir: ./var
+queue: {url: embedded}
+channels:
+  - {name: kotak, kind: email, host: 127.0.0.1, username: u, password: p, tls: none}
+""",
+        encoding="utf-8",
+    )
+    return config
+
+
 def _mail(i: int) -> bytes:
     photo = base64.encodebytes(f"foto-{i}".encode() * 50).decode()
     return (
@@ -38,16 +53,7 @@ def _mail(i: int) -> bytes:
     "count", [1, 3, PARALLEL_MIN + 2], ids=["single", "in-process", "worker-pool"]
 )
 def test_raw_payloads_and_attachments_are_archived(tmp_path: Path, count: int) -> None:
-    config = tmp_path / "channels.yaml"
-    config.write_text(
-        """office: {name: Uji, region: {province: Sumatera Selatan}}
-data_dir: ./var
-queue: {url: embedded}
-channels:
-  - {name: kotak, kind: email, host: 127.0.0.1, username: u, password: p, tls: none}
-""",
-        encoding="utf-8",
-    )
+    config = email_config(tmp_path)
     cfg = load_config(config, env={})
     cfg.data_dir.mkdir(parents=True)
     messages = [RawMessage(payload=_mail(i), content_type="message/rfc822") for i in range(count)]

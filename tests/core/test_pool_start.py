@@ -14,7 +14,7 @@ from normalizers.base import RawMessage
 from sinks.db import make_engine, migrate
 from sinks.queue import ReportPublisher
 from sinks.state import QuarantineStore
-from tests.core.test_pipeline_archive import _mail
+from tests.core.test_pipeline_archive import _mail, email_config
 
 
 class SlowPool(ThreadPoolExecutor):
@@ -33,16 +33,7 @@ class SlowPool(ThreadPoolExecutor):
 
 
 def test_the_first_batches_do_not_wait_for_the_pool(tmp_path: Path) -> None:
-    config = tmp_path / "channels.yaml"
-    config.write_text(
-        """office: {name: Uji, region: {province: Sumatera Selatan}}
-data_dir: ./var
-queue: {url: embedded}
-channels:
-  - {name: kotak, kind: email, host: 127.0.0.1, username: u, password: p, tls: none}
-""",
-        encoding="utf-8",
-    )
+    config = email_config(tmp_path)
     cfg = load_config(config, env={})
     cfg.data_dir.mkdir(parents=True)
     engine = make_engine(cfg.store_url)
