@@ -232,12 +232,6 @@ class Pipeline:
             classifier=self.classifier,
         )
 
-    def normalize(
-        self, settings: ChannelSettings, messages: Sequence[RawMessage]
-    ) -> list[tuple[RawMessage, str, list[Outcome]]]:
-        """Archive each raw payload and normalize it (in the CPU pool for large batches)."""
-        return self._submit(settings, messages).result()
-
     def _submit(self, settings: ChannelSettings, messages: Sequence[RawMessage]) -> _Normalizing:
         """Start archiving and normalizing a batch; the pool's share runs in the background.
 
