@@ -65,7 +65,8 @@ class StoreProcess:
         try:
             self._process.start()
             self._reader.close()  # the child has its own copy now
-        except BaseException as exc:  # reported by the next call that needs the child
+        except BaseException as exc:  # `finish` raises it; `is_alive` says False
+            log.error("the store process did not start: %s", exc)
             self._start_error = exc
 
     def _started(self) -> None:
@@ -76,12 +77,20 @@ class StoreProcess:
             raise RuntimeError(f"the store process did not start: {self._start_error}")
 
     def is_alive(self) -> bool:
-        self._started()
+        """False too when the child never started (``aduan run`` then shuts down)."""
+        try:
+            self._started()
+        except RuntimeError:
+            return False
         return self._process.is_alive()
 
     @property
     def exitcode(self) -> int | None:
-        self._started()
+        """None while running, and when the child never started."""
+        try:
+            self._started()
+        except RuntimeError:
+            return None
         return self._process.exitcode
 
     def finish(self, timeout: float | None = None) -> int | None:

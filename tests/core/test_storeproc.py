@@ -129,6 +129,8 @@ def test_start_does_not_wait_and_a_failed_start_is_reported(
     assert time.monotonic() - began < 1.0  # the caller went on at once
     assert entered.wait(5)
     release.set()
+    assert not store.is_alive()  # what `aduan run` watches: it shuts down instead of crashing
+    assert store.exitcode is None
     with pytest.raises(RuntimeError, match="did not start: fork server gone"):
         store.finish(timeout=5)
     store.stop(timeout=1)  # nothing to stop: returns quietly
