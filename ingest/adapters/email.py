@@ -46,6 +46,8 @@ log = logging.getLogger(__name__)
 
 _MIB = 1024 * 1024
 _HEADER_ITEM = "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"
+_BODY_ITEMS = ["RFC822.SIZE", "INTERNALDATE", "BODY.PEEK[]"]
+_HEADER_ITEMS = ["RFC822.SIZE", "INTERNALDATE", "BODY.PEEK[HEADER]"]
 
 
 class EmailSettings(ChannelSettings):
@@ -153,6 +155,7 @@ class ImapAdapter:
             )
         except ssl.SSLCertVerificationError as exc:
             raise self._untrusted(exc) from exc
+        _quiet_imaplib(client)
         try:
             if s.tls == "starttls":
                 try:
@@ -330,6 +333,31 @@ class ImapAdapter:
                 return True
         return False
 
+    def _triage_rescan(
+        self, client: Any, uids: Sequence[int], seen: set[str]
+    ) -> tuple[list[int], list[int]]:
+        """After a UIDVALIDITY change: (to download, over the size limit), leaving out the
+        messages whose Message-ID was already delivered."""
+        s = self.settings
+        meta = client.fetch(list(uids), ["RFC822.SIZE", _HEADER_ITEM])
+        wanted: list[int] = []
+        oversized: list[int] = []
+        skipped = 0
+        for uid in uids:
+            info = meta.get(uid)
+            if info is None:  # expunged between SEARCH and FETCH
+                continue
+            key = _message_id_key_from_header(info)
+            if key is not None and key in seen:
+                skipped += 1
+            elif int(info.get(b"RFC822.SIZE", 0)) > s.max_message_bytes:
+                oversized.append(uid)
+            else:
+                wanted.append(uid)
+        if skipped:
+            log.info("email channel %s: skipped %d already-seen messages", s.name, skipped)
+        return wanted, oversized
+
     def _download(
         self,
         client: Any,
@@ -339,55 +367,45 @@ class ImapAdapter:
         rescan: bool,
     ) -> tuple[list[RawMessage], list[str]]:
         s = self.settings
-        first_items = ["RFC822.SIZE", "INTERNALDATE"] + ([_HEADER_ITEM] if rescan else [])
         client.normalise_times = False
-        meta = client.fetch(list(uids), first_items)
         seen_set = set(seen)
-        wanted: list[int] = []
-        oversized: list[int] = []
-        skipped = 0
-        for uid in uids:
-            info = meta.get(uid)
-            if info is None:  # expunged between SEARCH and FETCH
-                continue
-            if rescan:
-                key = _message_id_key_from_header(info)
-                if key is not None and key in seen_set:
-                    skipped += 1
-                    continue
-            if int(info.get(b"RFC822.SIZE", 0)) > s.max_message_bytes:
-                oversized.append(uid)
-            else:
-                wanted.append(uid)
-        if skipped:
-            log.info("email channel %s: skipped %d already-seen messages", s.name, skipped)
-        bodies = client.fetch(wanted, ["BODY.PEEK[]"]) if wanted else {}
-        headers = client.fetch(oversized, ["BODY.PEEK[HEADER]"]) if oversized else {}
+        if rescan:  # each message's Message-ID first: one already seen is not downloaded again
+            wanted, oversized = self._triage_rescan(client, uids, seen_set)
+        else:  # only the few over the size limit need telling apart: one SEARCH finds them
+            found = client.search(["UID", _uid_set(uids), "LARGER", str(s.max_message_bytes)])
+            over = set(found).intersection(uids)
+            wanted = [uid for uid in uids if uid not in over]
+            oversized = [uid for uid in uids if uid in over]
+        # size and date come with the body: one response line per message, not two
+        bodies = client.fetch(wanted, _BODY_ITEMS) if wanted else {}
+        headers = client.fetch(oversized, _HEADER_ITEMS) if oversized else {}
         messages: list[RawMessage] = []
         for uid in uids:
             if uid in bodies:
-                payload = _item(bodies[uid], b"BODY[")
+                info = bodies[uid]
+                payload = _item(info, b"BODY[")
+                size = int(info.get(b"RFC822.SIZE", len(payload)))
                 error = None
+                if size > s.max_message_bytes:  # a server whose SEARCH LARGER missed it
+                    error = _too_large(size, s.max_message_bytes)
+                    payload = _header_of(payload)
             elif uid in headers:
-                payload = _item(headers[uid], b"BODY[HEADER")
-                size = int(meta[uid].get(b"RFC822.SIZE", 0))
-                error = (
-                    f"message of {size} bytes is over max_message_bytes ({s.max_message_bytes});"
-                    " quarantined with its header only: raise the limit or fetch it by hand"
-                )
-            else:
+                info = headers[uid]
+                payload = _item(info, b"BODY[HEADER")
+                size = int(info.get(b"RFC822.SIZE", 0))
+                error = _too_large(size, s.max_message_bytes)
+            else:  # expunged since the SEARCH
                 continue
-            internal = _stdlib_tz(meta[uid].get(b"INTERNALDATE"))
             messages.append(
                 RawMessage(
                     payload=payload,
                     content_type="message/rfc822",
-                    received_at=internal,
+                    received_at=_stdlib_tz(info.get(b"INTERNALDATE")),
                     meta={
                         "folder": s.folder,
                         "uid": uid,
                         "uidvalidity": uidvalidity,
-                        "size": int(meta[uid].get(b"RFC822.SIZE", len(payload))),
+                        "size": size,
                     },
                     transport_error=error,
                 )
@@ -455,6 +473,48 @@ def _has_new_mail(responses: Sequence[Any]) -> bool:
     return any(
         isinstance(r, tuple) and len(r) >= 2 and r[1] in (b"EXISTS", b"RECENT") for r in responses
     )
+
+
+def _quiet_imaplib(client: Any) -> None:
+    """Turn imaplib's own tracing off unless its logger would show it.
+
+    IMAPClient sets imaplib's ``debug`` to 5 and routes the trace to the
+    ``imapclient.imaplib`` logger, so imaplib formats a message for every line and every
+    untagged response, with the ``repr`` of whole message bodies, for the logger to drop: more
+    than half the CPU time of fetching a mailbox. With that logger at DEBUG the trace stays.
+    """
+    if not logging.getLogger("imapclient.imaplib").isEnabledFor(logging.DEBUG):
+        client._imap.debug = 0
+
+
+def _uid_set(uids: Sequence[int]) -> str:
+    """An IMAP sequence set of these UIDs, runs of consecutive ones as ``a:b``."""
+    ordered = sorted(set(uids))
+    runs: list[str] = []
+    start = prev = ordered[0]
+    for uid in ordered[1:]:
+        if uid != prev + 1:
+            runs.append(f"{start}:{prev}" if prev != start else str(start))
+            start = uid
+        prev = uid
+    runs.append(f"{start}:{prev}" if prev != start else str(start))
+    return ",".join(runs)
+
+
+def _too_large(size: int, limit: int) -> str:
+    return (
+        f"message of {size} bytes is over max_message_bytes ({limit});"
+        " quarantined with its header only: raise the limit or fetch it by hand"
+    )
+
+
+def _header_of(payload: bytes) -> bytes:
+    """The header section of a raw message (up to and with the blank line that ends it)."""
+    for sep in (b"\r\n\r\n", b"\n\n"):
+        end = payload.find(sep)
+        if end >= 0:
+            return payload[: end + len(sep)]
+    return payload
 
 
 def _item(info: dict[bytes, Any], prefix: bytes) -> bytes:

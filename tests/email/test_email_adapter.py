@@ -271,6 +271,84 @@ def test_oversized_message_quarantined_with_header_only(dovecot: Dovecot, tmp_pa
     assert batch.state["last_uid"] == 3  # the checkpoint moves past it
 
 
+def test_oversized_message_body_never_downloaded(dovecot: Dovecot, tmp_path: Path) -> None:
+    big = complaint(2, body="LAMPIRAN-BESAR " * 8000)
+    dovecot.append(complaint(1), big)
+    adapter = make(dovecot, tmp_path, max_message_bytes=20_000)
+    sent: list[bytes] = []
+    client = adapter._with_reconnect(lambda c: c)
+    original = client._imap.send
+    client._imap.send = lambda data: (sent.append(data), original(data))[1]
+    batch = adapter.fetch(None)
+    adapter.close()
+    assert batch.messages[1].transport_error is not None
+    fetches = [line for line in sent if b" FETCH " in line]
+    assert len(fetches) == 2, fetches  # the body of 1, the header of 2
+    assert b"BODY.PEEK[]" in fetches[0] and fetches[0].split(b" FETCH ")[1].startswith(b"1 ")
+    assert b"BODY.PEEK[HEADER]" in fetches[1] and fetches[1].split(b" FETCH ")[1].startswith(b"2 ")
+
+
+def test_oversized_message_missed_by_search_still_quarantined(
+    dovecot: Dovecot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server whose SEARCH LARGER finds nothing: the size that comes with the body decides."""
+    big = complaint(2, body="LAMPIRAN-BESAR " * 8000)
+    dovecot.append(complaint(1), big)
+    adapter = make(dovecot, tmp_path, max_message_bytes=20_000)
+    client = adapter._with_reconnect(lambda c: c)
+    search = client.search
+    monkeypatch.setattr(
+        client, "search", lambda criteria: [] if "LARGER" in criteria else search(criteria)
+    )
+    batch = adapter.fetch(None)
+    adapter.close()
+    over = batch.messages[1]
+    assert over.transport_error is not None and "max_message_bytes" in over.transport_error
+    assert over.payload.startswith(b"From:") and over.payload.endswith(b"\r\n\r\n")
+    assert b"Subject: Pengaduan 2" in over.payload and b"LAMPIRAN-BESAR" not in over.payload
+    assert batch.messages[0].transport_error is None
+
+
+def test_oversized_message_in_a_rescan(dovecot: Dovecot, tmp_path: Path) -> None:
+    dovecot.append(complaint(1), folder="Besar")
+    store = Store()
+    adapter = make(dovecot, tmp_path, folder="Besar", max_message_bytes=20_000)
+    state, _ = drain(adapter, None, store)
+    with dovecot.client() as imap:
+        imap.delete_folder("Besar")
+        imap.create_folder("Besar")
+    dovecot.append(complaint(1), complaint(2, body="LAMPIRAN-BESAR " * 8000), folder="Besar")
+    batch = adapter.fetch(state)
+    adapter.close()
+    assert [m.meta["uid"] for m in batch.messages] == [2]  # 1 was seen before the renumbering
+    over = batch.messages[0]
+    assert over.transport_error is not None and b"LAMPIRAN-BESAR" not in over.payload
+
+
+def test_uid_set() -> None:
+    from ingest.adapters.email import _uid_set
+
+    assert _uid_set([7]) == "7"
+    assert _uid_set([3, 1, 2, 5, 7, 8, 9, 11]) == "1:3,5,7:9,11"
+    assert _uid_set([4, 4, 5]) == "4:5"
+
+
+def test_imaplib_trace_only_when_its_logger_shows_it(
+    dovecot: Dovecot, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """imaplib's trace (on by IMAPClient's default) formats every body it reads; off unless the
+    imapclient.imaplib logger is at DEBUG, where it still shows the conversation."""
+    dovecot.append(complaint(1))
+    quiet = make(dovecot, tmp_path)
+    assert quiet._with_reconnect(lambda c: c._imap.debug) == 0
+    quiet.close()
+    caplog.set_level(logging.DEBUG, logger="imapclient.imaplib")
+    traced = make(dovecot, tmp_path)
+    traced.fetch(None)
+    traced.close()
+    assert any("FETCH" in r.getMessage() for r in caplog.records if r.name == "imapclient.imaplib")
+
+
 def test_reconnects_after_server_kicks_us_mid_idle(dovecot: Dovecot, tmp_path: Path) -> None:
     dovecot.append(complaint(0))
     adapter = make(dovecot, tmp_path, idle_timeout=20)
