@@ -46,6 +46,8 @@ log = logging.getLogger("aduan.pipeline")
 #: batches at least this large are normalized in parallel (see Pipeline._run_normalizer)
 PARALLEL_MIN = 32
 MAX_WORKERS = 4
+#: chunk size of a batch queued while the pool's workers are still starting
+STARTING_CHUNK = 50
 
 
 class PublishFailed(Exception):
@@ -104,14 +106,30 @@ class _Normalizing:
 
     def _outcomes(self) -> list[list[Outcome]]:
         if self.futures is None:  # queued before the pool was up: it may be up by now
-            self.futures = self.pipeline._submit_chunks(self.plugin, self.chunks)
-        if self.futures is not None:
-            try:
-                return [outcome for f in self.futures for outcome in f.result()]
-            except BrokenProcessPool as exc:
-                self.pipeline._pool_broke(exc)
+            return self._in_place_until_ready()
+        try:
+            return [outcome for f in self.futures for outcome in f.result()]
+        except BrokenProcessPool as exc:
+            self.pipeline._pool_broke(exc)
         plugin = self.plugin
         return [o for jobs, arc in self.chunks for o in normalize_chunk(plugin, jobs, arc)]
+
+    def _in_place_until_ready(self) -> list[list[Outcome]]:
+        """Normalize chunk by chunk in this process; once the pool is up, it gets the rest.
+
+        A batch queued while the workers were starting is cut in small chunks (``_chunks``),
+        so the workers take over as soon as they can instead of idling while this process
+        normalizes a whole page alone.
+        """
+        done: list[list[Outcome]] = []
+        for i, (jobs, archive) in enumerate(self.chunks):
+            rest = self.chunks[i:]
+            if len(rest) > 1:
+                self.futures = self.pipeline._submit_chunks(self.plugin, rest)
+                if self.futures is not None:
+                    return done + self._outcomes()
+            done.extend(normalize_chunk(self.plugin, jobs, archive))
+        return done
 
     def result(self) -> list[tuple[RawMessage, str, list[Outcome]]]:
         """Per message, in order: the message, where its payload is archived, what it became
@@ -299,6 +317,8 @@ class Pipeline:
         if len(todo) < PARALLEL_MIN:
             return [todo]
         size = -(-len(todo) // self.workers)
+        if not self._pool_ready.is_set():  # small, so the pool can take over soon (_Normalizing)
+            size = min(size, STARTING_CHUNK)
         return [todo[i : i + size] for i in range(0, len(todo), size)]
 
     def process(

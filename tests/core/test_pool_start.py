@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+import ingest.pipeline as pipeline_module
+
 from ingest.config import load_config
-from ingest.pipeline import PARALLEL_MIN, Pipeline
+from ingest.pipeline import PARALLEL_MIN, STARTING_CHUNK, Pipeline
 from normalizers.base import RawMessage
 from sinks.db import make_engine, migrate
 from sinks.queue import ReportPublisher
@@ -58,6 +63,45 @@ def test_the_first_batches_do_not_wait_for_the_pool(tmp_path: Path) -> None:
         result = pipeline.deliver(waiting.result())  # ...but up when it is needed: the pool
         assert len(result.published) == n
         assert pool.tasks == ["_ready", "_ready", "normalize_chunk", "normalize_chunk"]
+    finally:
+        pool.release.set()
+        pool.shutdown()
+        publisher.close()
+        engine.dispose()
+
+
+def test_the_pool_takes_over_a_batch_as_soon_as_it_is_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch queued while the workers start is cut small; once they are up they get the
+    chunks this process has not started, so they do not idle while it does the whole page."""
+    config = email_config(tmp_path)
+    cfg = load_config(config, env={})
+    cfg.data_dir.mkdir(parents=True)
+    engine = make_engine(cfg.store_url)
+    migrate(engine)
+    pool = SlowPool()
+    publisher = ReportPublisher(cfg.queue_url, cfg.data_dir)
+    pipeline = Pipeline(cfg, publisher, QuarantineStore(engine), cpu_pool=pool, workers=2)
+    in_place: list[int] = []
+
+    @functools.wraps(pipeline_module.normalize_chunk)
+    def normalize_chunk(plugin: Any, jobs: Any, archive: Any = None) -> Any:
+        if threading.current_thread() is threading.main_thread():
+            in_place.append(len(jobs))
+            pool.release.set()  # the workers come up while the first chunk is normalized here
+            assert pipeline._pool_ready.wait(10)
+        return original(plugin, jobs, archive)
+
+    original = pipeline_module.normalize_chunk
+    monkeypatch.setattr(pipeline_module, "normalize_chunk", normalize_chunk)
+    try:
+        n = 3 * STARTING_CHUNK + 7
+        batch = [RawMessage(payload=_mail(i), content_type="message/rfc822") for i in range(n)]
+        result = pipeline.deliver(pipeline.start_prepare("kotak", batch).result())
+        assert in_place == [STARTING_CHUNK]
+        assert pool.tasks == ["_ready", "_ready"] + ["normalize_chunk"] * 3
+        assert [r.subject for r in result.published] == [f"Jalan rusak {i}" for i in range(n)]
     finally:
         pool.release.set()
         pool.shutdown()
