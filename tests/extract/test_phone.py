@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 
 import phonenumbers
 import pytest
@@ -10,6 +11,9 @@ import pytest
 from normalizers.extract.phone import (
     _CANDIDATE,
     _FIRST_SHAPE,
+    _candidate,
+    _fast_e164,
+    _normalize_phone_full,
     find_phones,
     first_phone,
     normalize_phone,
@@ -188,3 +192,104 @@ def test_the_scan_starts_where_the_first_phone_shape_does() -> None:
             assert everywhere == [], text
         else:
             assert [m.span("num") for m in _CANDIDATE.finditer(text, first.start())] == everywhere
+
+
+# Prefixes of the national number longer than three digits that ID's metadata spells out (the
+# grid below already holds every three-digit one: mobile 81x..89x, every area code, 800, 804,
+# 809, 150, 177, 001, 007, ...).
+_LONG_PREFIXES = (
+    ["2114", "21500", "2150", "2200", "619", "611", "8071", "8070", "1500", "001803", "007803"]
+    + ["177" + d for d in "0123456789"]
+    + ["8" + d + "0" for d in "0123456789"]
+)
+_ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+_FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+
+
+def _grouped(digits: str, rng: random.Random) -> str:
+    """``digits`` cut into runs of 1..5 joined by one separator, the way people write them."""
+    separator = rng.choice([" ", "-", ".", " - ", "  "])
+    runs: list[str] = []
+    rest = digits
+    while rest:
+        cut = rng.randint(1, 5)
+        runs.append(rest[:cut])
+        rest = rest[cut:]
+    return separator.join(runs)
+
+
+def _renderings(national: str, rng: random.Random) -> list[str]:
+    """``national`` as "0N", "+62N" and one of the other ways normalize_phone has to cope with."""
+    ways: list[Callable[[], str]] = [
+        lambda: "62" + national,
+        lambda: "+62 " + _grouped(national, rng),
+        lambda: "62 " + _grouped(national, rng),
+        lambda: "+62 (0)" + _grouped(national, rng),
+        lambda: "+62(0)" + national,
+        lambda: "+620" + national,
+        lambda: "+62 0" + _grouped(national, rng),
+        lambda: "620" + national,
+        lambda: "0" + _grouped(national, rng),
+        lambda: "(0" + national[:3] + ") " + _grouped(national[3:], rng),
+        lambda: " 0" + national + " ",
+        lambda: national,
+        lambda: "+" + national,
+        lambda: "00" + national,
+        lambda: "0062" + national,
+        lambda: "+62 62" + national,
+        lambda: "+6262" + national,
+        lambda: "0" + national.translate(_ARABIC_INDIC),
+        lambda: "+62" + national.translate(_FULLWIDTH),
+        lambda: ("0" + national).translate(_ARABIC_INDIC),
+        lambda: "+62" + national + "#",
+        lambda: "0" + national + " ext 12",
+    ]
+    return ["0" + national, "+62" + national, rng.choice(ways)()]
+
+
+@pytest.fixture(scope="module")
+def generated_numbers() -> list[str]:
+    """Every 3-digit prefix (and the longer ones above), lengths 3..15, many notations; noise."""
+    rng = random.Random(62)
+    nationals: list[str] = []
+    for prefix in [f"{p:03d}" for p in range(1000)] + _LONG_PREFIXES:
+        for length in range(3, 16):
+            fill = max(0, length - len(prefix))
+            nationals.append((prefix + "".join(rng.choices("0123456789", k=fill)))[:length])
+    written = [w for n in nationals for w in _renderings(n, rng)]
+    written += ["".join(rng.choices("0123456789", k=rng.randint(0, 20))) for _ in range(3000)]
+    noise = "0123456789" * 4 + "+62() .-/x#,;٠٨١" + "０８"
+    written += ["".join(rng.choices(noise, k=rng.randint(0, 24))) for _ in range(3000)]
+    return written
+
+
+def test_the_fast_path_gives_what_parsing_gives(generated_numbers: list[str]) -> None:
+    # _fast_e164 answers +62N / 0N without phonenumbers.parse; the general path must agree on
+    # every input (including None), whichever of the two paths answers
+    uncached = normalize_phone.__wrapped__
+    assert len(generated_numbers) > 40_000
+    answered = fast_answers = 0
+    for value in generated_numbers:
+        expected = _normalize_phone_full(value)
+        assert uncached(value) == expected, value
+        answered += expected is not None
+        candidate = _candidate(value)
+        fast_answers += candidate is not None and _fast_e164(candidate) is not None
+    # not vacuous: thousands of valid numbers, most of them taken by the fast path, and far more
+    # refused ones (wrong length, wrong prefix, not a reporter's kind of number, other scripts)
+    assert answered > 4_000
+    assert fast_answers > 4_000
+    assert len(generated_numbers) - answered > 30_000
+
+
+def test_the_generated_numbers_reach_every_kind_of_id_number(generated_numbers: list[str]) -> None:
+    # the grid must hold numbers of every type ID's metadata knows, so both the fast path's
+    # answers and its refusals (toll-free, premium, shared-cost, UAN, invalid) are compared
+    kinds = {
+        phonenumbers.number_type(phonenumbers.PhoneNumber(62, int(n[3:])))
+        for n in generated_numbers
+        if n.startswith("+62") and n[3:].isascii() and n[3:].isdigit() and n[3] != "0"
+    }
+    t = phonenumbers.PhoneNumberType
+    every_kind = {t.MOBILE, t.FIXED_LINE, t.TOLL_FREE, t.PREMIUM_RATE, t.SHARED_COST, t.UAN}
+    assert every_kind | {t.UNKNOWN} <= kinds
