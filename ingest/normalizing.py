@@ -24,7 +24,8 @@ from normalizers.base import (
     RawMessage,
     Rejection,
 )
-from normalizers.record import mask_niks_in_text
+from normalizers.record import Report, mask_niks_in_text
+from sinks.envelope import Envelope
 
 log = logging.getLogger("aduan.normalize")
 
@@ -65,31 +66,61 @@ class Archive:
     pack: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Sealed:
+    """A report ready for the queue, as ``normalize_chunk`` hands it to the pipeline.
+
+    From a pool worker only the envelope travels back (``report`` is None): pickling the
+    report's tree of models, unpickling it and serializing it again in the fetching process
+    cost about three times what the worker spends serializing it once. Normalized in the
+    fetching process, the report is kept too, so nothing is decoded again to be shown.
+    """
+
+    envelope: Envelope
+    #: the report names attachments (their bytes are written: flush before publishing)
+    has_attachments: bool
+    report: Report | None = None
+
+    @classmethod
+    def of(cls, report: Report, *, keep: bool = True) -> Sealed:
+        return cls(Envelope.of(report), bool(report.attachments), report if keep else None)
+
+    def decoded(self) -> Report:
+        return self.report if self.report is not None else self.envelope.report()
+
+
+#: what ``normalize_chunk`` makes of one message's outcomes
+ChunkOutcome = Normalized | Sealed | Rejection
+
+
 def normalize_chunk(
     plugin: ChannelPlugin,
     jobs: list[tuple[RawMessage, NormalizeContext]],
     archive: Archive | None = None,
-) -> list[list[Outcome]]:
+    *,
+    keep_reports: bool = True,
+) -> list[list[ChunkOutcome]]:
     """Normalize several messages; a module-level function so a process pool can run it.
 
     With ``archive``, each raw payload is archived first (under the URI its context already
-    names) and each report's attachment bytes are written and dropped from the outcome: done in
-    the worker, writing costs no time in the process that fetches, and the bytes do not travel
-    back through a pipe.
+    names), each report's attachment bytes are written and each report is sealed for the queue
+    (``Sealed``; without the report itself unless ``keep_reports``): done in the worker, writing
+    and serializing cost no time in the process that fetches, and the bytes do not travel back
+    through a pipe.
     """
-    results: list[list[Outcome]] = []
+    results: list[list[ChunkOutcome]] = []
     if archive is not None and archive.pack is not None and archive.packs is not None:
         archive.packs.write(archive.pack, (raw.payload for raw, _ in jobs))
     for raw, ctx in jobs:
         if archive is not None and archive.pack is None:
             archive.raw.put(raw.payload, sync=False)
-        outcomes = normalize_safely(plugin, raw, ctx)
+        outcomes: list[ChunkOutcome] = list(normalize_safely(plugin, raw, ctx))
         if archive is not None:
             for i, outcome in enumerate(outcomes):
-                if isinstance(outcome, Normalized) and outcome.blobs:
+                if isinstance(outcome, Normalized):
                     for data in outcome.blobs.values():
                         archive.attachments.put(data, sync=False)
-                    outcomes[i] = replace(outcome, blobs={})
+                    outcomes[i] = Sealed.of(outcome.report, keep=keep_reports)
         results.append(outcomes)
     return results
 

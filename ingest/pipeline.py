@@ -22,18 +22,25 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from multiprocessing.connection import Connection
+from typing import overload
 
 from ingest.attachments import AttachmentStore
 from ingest.config import AppConfig
 from ingest.forking import die_with_parent, forkserver_context, normalizer_modules
-from ingest.normalizing import Archive, load_classifier, normalize_chunk, settings_dict
+from ingest.normalizing import (
+    Archive,
+    ChunkOutcome,
+    Sealed,
+    load_classifier,
+    normalize_chunk,
+    settings_dict,
+)
 from ingest.packs import PackStore, pack_name
 from ingest.registry import ChannelPlugin, ChannelSettings
 from normalizers.base import (
     Classifier,
     NormalizeContext,
     Normalized,
-    Outcome,
     RawMessage,
     Rejection,
 )
@@ -54,9 +61,33 @@ class PublishFailed(Exception):
     """The queue did not confirm the batch: do not advance the checkpoint, try again later."""
 
 
+class PublishedReports(Sequence[Report]):
+    """The reports of a delivered batch, decoded from their envelopes only when asked for.
+
+    The runtime only counts them; the HTTP intake and quarantine replay look at one or two.
+    """
+
+    def __init__(self, sealed: Sequence[Sealed]) -> None:
+        self._sealed = sealed
+
+    def __len__(self) -> int:
+        return len(self._sealed)
+
+    @overload
+    def __getitem__(self, index: int) -> Report: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Report]: ...
+
+    def __getitem__(self, index: int | slice) -> Report | list[Report]:
+        if isinstance(index, slice):
+            return [sealed.decoded() for sealed in self._sealed[index]]
+        return self._sealed[index].decoded()
+
+
 @dataclass
 class ProcessResult:
-    published: list[Report] = field(default_factory=list)
+    published: Sequence[Report] = field(default_factory=list)
     quarantined: list[tuple[int, Rejection]] = field(default_factory=list)
     #: rejections not quarantined (``quarantine=False``, as a replay asks)
     rejected: list[Rejection] = field(default_factory=list)
@@ -88,7 +119,7 @@ class Prepared:
 
     channel_name: str
     #: per message, in order: the message, where its payload is archived, what it became
-    outcomes: list[tuple[RawMessage, str, list[Outcome]]]
+    outcomes: list[tuple[RawMessage, str, list[ChunkOutcome]]]
 
 
 @dataclass
@@ -102,9 +133,9 @@ class _Normalizing:
     uris: dict[int, str]
     chunks: list[tuple[list[tuple[RawMessage, NormalizeContext]], Archive]]
     #: the chunks queued in the pool; None: normalized in this process (or queued later)
-    futures: list[Future[list[list[Outcome]]]] | None
+    futures: list[Future[list[list[ChunkOutcome]]]] | None
 
-    def _outcomes(self) -> list[list[Outcome]]:
+    def _outcomes(self) -> list[list[ChunkOutcome]]:
         if self.futures is None:  # queued before the pool was up: it may be up by now
             return self._in_place_until_ready()
         try:
@@ -114,14 +145,14 @@ class _Normalizing:
         plugin = self.plugin
         return [o for jobs, arc in self.chunks for o in normalize_chunk(plugin, jobs, arc)]
 
-    def _in_place_until_ready(self) -> list[list[Outcome]]:
+    def _in_place_until_ready(self) -> list[list[ChunkOutcome]]:
         """Normalize chunk by chunk in this process; once the pool is up, it gets the rest.
 
         A batch queued while the workers were starting is cut in small chunks (``_chunks``),
         so the workers take over as soon as they can instead of idling while this process
         normalizes a whole page alone.
         """
-        done: list[list[Outcome]] = []
+        done: list[list[ChunkOutcome]] = []
         for i, (jobs, archive) in enumerate(self.chunks):
             rest = self.chunks[i:]
             if len(rest) > 1:
@@ -131,7 +162,7 @@ class _Normalizing:
             done.extend(normalize_chunk(self.plugin, jobs, archive))
         return done
 
-    def result(self) -> list[tuple[RawMessage, str, list[Outcome]]]:
+    def result(self) -> list[tuple[RawMessage, str, list[ChunkOutcome]]]:
         """Per message, in order: the message, where its payload is archived, what it became
         (once every payload of the batch is flushed to disk)."""
         done = iter(self._outcomes())
@@ -283,13 +314,16 @@ class Pipeline:
         self,
         plugin: ChannelPlugin,
         chunks: list[tuple[list[tuple[RawMessage, NormalizeContext]], Archive]],
-    ) -> list[Future[list[list[Outcome]]]] | None:
+    ) -> list[Future[list[list[ChunkOutcome]]]] | None:
         """The chunks queued in the pool, or None: one chunk, no pool, or no workers up yet."""
         pool = self.cpu_pool
         if pool is None or len(chunks) < 2 or not self._pool_ready.is_set():
             return None
         try:
-            return [pool.submit(normalize_chunk, plugin, jobs, arc) for jobs, arc in chunks]
+            return [
+                pool.submit(normalize_chunk, plugin, jobs, arc, keep_reports=False)
+                for jobs, arc in chunks
+            ]
         except BrokenProcessPool as exc:
             self._pool_broke(exc)
             return None
@@ -359,23 +393,25 @@ class Pipeline:
         settings = self.cfg.channel(channel_name)
         result = ProcessResult()
         pending_rejections: list[tuple[RawMessage, str, Rejection]] = []
-        reports: list[Report] = []
+        sealed: list[Sealed] = []
         blobs_written = False
         for raw, raw_uri, outcomes in prepared.outcomes:
             for outcome in outcomes:
-                if isinstance(outcome, Normalized):  # its attachment bytes are written already
-                    blobs_written = blobs_written or bool(outcome.report.attachments)
-                    reports.append(outcome.report)
+                if isinstance(outcome, Normalized):  # not archived by normalize_chunk
+                    outcome = Sealed.of(outcome.report)
+                if isinstance(outcome, Sealed):  # its attachment bytes are written already
+                    blobs_written = blobs_written or outcome.has_attachments
+                    sealed.append(outcome)
                 else:
                     pending_rejections.append((raw, raw_uri, outcome))
         if blobs_written:
             self.attachments.sync()  # the attachments a report names exist before it is published
-        if reports:
+        if sealed:
             try:
-                self.publisher.publish(reports)
+                self.publisher.publish([s.envelope for s in sealed])
             except PublishError as exc:
                 raise PublishFailed(self.cfg.redact(str(exc))) from exc
-        result.published = reports
+        result.published = PublishedReports(sealed)
         for raw, raw_uri, rejection in pending_rejections:
             if not quarantine:
                 result.rejected.append(rejection)

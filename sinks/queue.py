@@ -22,6 +22,8 @@ from kombu.messaging import Producer
 
 from normalizers.record import Report
 from sinks.embedded import EmbeddedTransport
+from sinks.envelope import Envelope as Envelope  # re-exported: the publisher takes them
+from sinks.envelope import routing_key as routing_key
 
 log = logging.getLogger(__name__)
 
@@ -36,15 +38,6 @@ CONNECT_TIMEOUT = 5.0
 CONFIRM_TIMEOUT = 30.0
 
 _LOSSY = ("filesystem://", "sqla+sqlite", "sqlalchemy+sqlite", "memory://")
-
-
-def routing_key(report: Report) -> str:
-    """``report.{channel.kind}.{category or "uncategorized"}``, kept a valid AMQP routing key:
-    a dot inside a category would add a topic level, so it becomes ``_``, and the key is cut to
-    AMQP's 255-byte limit."""
-    category = (report.category or "uncategorized").replace(".", "_")
-    key = f"report.{report.channel.kind.value}.{category}"
-    return key.encode("utf-8")[:255].decode("utf-8", "ignore")
 
 
 def reports_exchange() -> Exchange:
@@ -102,15 +95,16 @@ class PublishError(Exception):
     """The broker did not confirm every message; nothing may be checkpointed. Retry later."""
 
 
-def publish_one(producer: Producer, report: Report) -> None:
+def publish_one(producer: Producer, report: Report | Envelope) -> None:
     """One report through kombu's own path (what every transport but the embedded one gets)."""
+    sealed = report if isinstance(report, Envelope) else Envelope.of(report)
     producer.publish(
-        report.to_json().encode("utf-8"),
-        routing_key=routing_key(report),
+        sealed.body,
+        routing_key=sealed.routing_key,
         content_type="application/json",
         content_encoding="utf-8",
         delivery_mode=2,
-        message_id=str(report.id),
+        message_id=sealed.message_id,
         retry=False,
         mandatory=False,
     )
@@ -142,19 +136,21 @@ class ReportPublisher:
         self._confirms = _BatchConfirms()
         return producer
 
-    def publish(self, reports: Sequence[Report]) -> None:
+    def publish(self, reports: Sequence[Report | Envelope]) -> None:
+        """Publish reports (or their envelopes, as pipeline workers make them)."""
         if not reports:
             return
+        sealed = [r if isinstance(r, Envelope) else Envelope.of(r) for r in reports]
         try:
             producer = self._ensure()
             batch = getattr(producer.channel, "batch", None)
             if batch is not None:
                 with batch():  # embedded: one SQLite transaction, committed on exit
-                    self._send(producer, reports)
+                    self._send(producer, sealed)
             elif _is_pyamqp(producer.channel):
-                self._confirms.send(producer.channel, reports)
+                self._confirms.send(producer.channel, sealed)
             else:
-                self._send(producer, reports)
+                self._send(producer, sealed)
         except Exception as exc:
             self._reset()
             where = "the embedded queue" if self._url == EMBEDDED else _redact(self._url)
@@ -165,18 +161,14 @@ class ReportPublisher:
             ) from exc
 
     @staticmethod
-    def _send(producer: Producer, reports: Sequence[Report]) -> None:
+    def _send(producer: Producer, reports: Sequence[Envelope]) -> None:
         publish_many = getattr(producer.channel, "publish_many", None)
         if publish_many is not None:  # embedded: the same rows, without kombu's per-message path
             publish_many(
                 reports_exchange().name,
                 [
-                    (
-                        report.to_json().encode("utf-8"),
-                        routing_key(report),
-                        {"delivery_mode": 2, "message_id": str(report.id)},
-                    )
-                    for report in reports
+                    (e.body, e.routing_key, {"delivery_mode": 2, "message_id": e.message_id})
+                    for e in reports
                 ],
                 content_type="application/json",
                 content_encoding="utf-8",
@@ -244,19 +236,19 @@ class _BatchConfirms:
     def _confirmed(self, first: int, last: int) -> bool:
         return all(t <= self._acked_upto or t in self._acked for t in range(first, last + 1))
 
-    def send(self, channel: Any, reports: Sequence[Report]) -> None:
+    def send(self, channel: Any, reports: Sequence[Envelope]) -> None:
         self._attach(channel)
         first = self._seq + 1
         for report in reports:
             message = channel.prepare_message(
-                report.to_json().encode("utf-8"),
+                report.body,
                 priority=0,
                 content_type="application/json",
                 content_encoding="utf-8",
-                properties={"delivery_mode": 2, "message_id": str(report.id)},
+                properties={"delivery_mode": 2, "message_id": report.message_id},
             )
             channel._basic_publish(
-                message, exchange=EXCHANGE, routing_key=routing_key(report), mandatory=True
+                message, exchange=EXCHANGE, routing_key=report.routing_key, mandatory=True
             )
             self._seq += 1
         last = self._seq

@@ -86,12 +86,12 @@ def test_the_pool_takes_over_a_batch_as_soon_as_it_is_up(
     in_place: list[int] = []
 
     @functools.wraps(pipeline_module.normalize_chunk)
-    def normalize_chunk(plugin: Any, jobs: Any, archive: Any = None) -> Any:
+    def normalize_chunk(plugin: Any, jobs: Any, archive: Any = None, **options: Any) -> Any:
         if threading.current_thread() is threading.main_thread():
             in_place.append(len(jobs))
             pool.release.set()  # the workers come up while the first chunk is normalized here
             assert pipeline._pool_ready.wait(10)
-        return original(plugin, jobs, archive)
+        return original(plugin, jobs, archive, **options)
 
     original = pipeline_module.normalize_chunk
     monkeypatch.setattr(pipeline_module, "normalize_chunk", normalize_chunk)
