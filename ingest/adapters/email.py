@@ -38,6 +38,7 @@ from tenacity import (
 )
 
 from ingest.adapter import AdapterContext, Batch, ChannelUnhealthy, State
+from ingest.adapters.imap_fetch import fetch_messages
 from ingest.registry import ChannelPlugin, ChannelSettings
 from normalizers.base import RawMessage
 from normalizers.email import message_id_of, normalize
@@ -377,8 +378,8 @@ class ImapAdapter:
             wanted = [uid for uid in uids if uid not in over]
             oversized = [uid for uid in uids if uid in over]
         # size and date come with the body: one response line per message, not two
-        bodies = client.fetch(wanted, _BODY_ITEMS) if wanted else {}
-        headers = client.fetch(oversized, _HEADER_ITEMS) if oversized else {}
+        bodies = fetch_messages(client, wanted, _BODY_ITEMS)
+        headers = fetch_messages(client, oversized, _HEADER_ITEMS)
         messages: list[RawMessage] = []
         for uid in uids:
             if uid in bodies:
