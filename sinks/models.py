@@ -6,6 +6,7 @@ kept as JSON too, so a later schema version never loses a field the columns did 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
@@ -15,6 +16,13 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 JSON_TYPE = sa.JSON().with_variant(JSONB(), "postgresql")
+
+#: SQLAlchemy's default text form of a SQLite DATETIME (``sqlalchemy.dialects.sqlite.DATETIME``)
+SQLITE_DATETIME_FORMAT = (
+    "%(year)04d-%(month)02d-%(day)02d %(hour)02d:%(minute)02d:%(second)02d.%(microsecond)06d"
+)
+#: the same format with positional fields (year, month, day, hour, minute, second, microsecond)
+_SQLITE_DATETIME_FIELDS = "%04d-%02d-%02d %02d:%02d:%02d.%06d"
 
 
 class UtcDateTime(sa.types.TypeDecorator[datetime]):
@@ -35,6 +43,37 @@ class UtcDateTime(sa.types.TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+    def bind_processor(self, dialect: sa.Dialect) -> Callable[[Any], Any] | None:
+        """On SQLite, one step per aware ``datetime`` instead of two Python layers.
+
+        SQLAlchemy composes ``process_bind_param`` (``astimezone(UTC)``, then the zone
+        dropped) with SQLite's DATETIME processor, which fills ``SQLITE_DATETIME_FORMAT`` from
+        the value's fields; the store binds seven such values a report, at about 10 µs each
+        (3 µs this way). For a plain aware ``datetime`` this fills the same format,
+        positionally, from the fields of the same ``astimezone(UTC)`` result (dropping the
+        zone changes no field). Everything else (naive values, subclasses, other types) takes
+        SQLAlchemy's own composition, as does every other dialect and any storage format but
+        the default.
+        """
+        general = super().bind_processor(dialect)
+        if (
+            general is None
+            or dialect.name != "sqlite"
+            or getattr(self.impl_instance, "_storage_format", None) != SQLITE_DATETIME_FORMAT
+        ):
+            return general
+        plain, text = datetime, _SQLITE_DATETIME_FIELDS
+
+        def process(value: Any) -> Any:
+            if value is None:  # both layers pass None through
+                return None
+            if type(value) is plain and value.tzinfo is not None:
+                u = value.astimezone(UTC)
+                return text % (u.year, u.month, u.day, u.hour, u.minute, u.second, u.microsecond)
+            return general(value)
+
+        return process
 
 
 def utcnow() -> datetime:

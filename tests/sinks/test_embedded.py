@@ -7,15 +7,22 @@ that proves the test can tell a durable transport from a lossy one.
 
 from __future__ import annotations
 
+import base64
+import json
 import os
+import random
 import signal
+import struct
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
+import pydantic_core
 import pytest
-from kombu.messaging import Producer
+from kombu.message import Message
+from kombu.messaging import Consumer, Producer
 
 from tests.sinks.queue_worker import QUEUE, open_connection, publish
 
@@ -229,3 +236,163 @@ def test_a_published_batch_is_the_rows_kombu_writes_one_message_at_a_time(tmp_pa
     expected = rows(tmp_path / "kombu")
     assert len(expected) == len(reports)
     assert rows(tmp_path / "batch") == expected
+
+
+# --- the consumer's fast paths deliver what kombu's own path delivers -------------------------
+
+
+def _same(a: object, b: object) -> bool:
+    """Equal with the same types all the way down (NaN equal to NaN, -0.0 not to 0.0)."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, float) and isinstance(b, float):
+        return repr(a) == repr(b)
+    if isinstance(a, dict) and isinstance(b, dict):
+        return list(a) == list(b) and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    return a == b
+
+
+def _random_json(rng: random.Random, depth: int = 0) -> object:
+    def text() -> str:
+        top = rng.choice([0x7F, 0xFFFF, 0x10FFFF])
+        return "".join(chr(rng.randint(0, top)) for _ in range(rng.randint(0, 12)))
+
+    def number() -> object:
+        return rng.choice(
+            [
+                rng.randint(-(2**80), 2**80),
+                rng.randint(-9, 9),
+                struct.unpack("d", struct.pack("Q", rng.getrandbits(64)))[0],  # any double
+                rng.random() * 10 ** rng.randint(-320, 308),
+                rng.choice([0.0, -0.0, 5e-324, 1.7976931348623157e308, 0.1, 1.0]),
+            ]
+        )
+
+    kind = rng.random()
+    if depth > 4 or kind < 0.5:
+        return rng.choice([None, True, False, number(), text()])
+    if kind < 0.75:
+        return [_random_json(rng, depth + 1) for _ in range(rng.randint(0, 5))]
+    return {text(): _random_json(rng, depth + 1) for _ in range(rng.randint(0, 5))}
+
+
+def test_payload_reader_reads_what_json_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``_loads`` (pydantic-core's reader, ``json`` for what it refuses) against ``json.loads``
+    over payloads as the queue writes them (``json.dumps``): kombu messages with random
+    headers, and random documents (unicode, lone surrogates, NaN/inf, big ints, any double)."""
+    from sinks.embedded import _loads
+
+    rng = random.Random(5)
+    payloads = []
+    for i in range(6000):
+        message = {
+            "body": base64.b64encode(rng.randbytes(rng.randint(0, 3000))).decode(),
+            "content-encoding": "utf-8",
+            "content-type": "application/json",
+            "headers": {"x-aduan-reason": _random_json(rng), "n": i},
+            "properties": {"delivery_mode": 2, "message_id": str(i), "priority": 0},
+        }
+        payloads.append(json.dumps(message))
+        payloads.append(json.dumps(_random_json(rng)))
+    payloads += [json.dumps(float("nan")), json.dumps([[[[1]]]] * 3), json.dumps("\ud800")]
+    fast_reads = 0
+    real_from_json = pydantic_core.from_json
+
+    def counting(data: str, **kwargs: object) -> object:
+        nonlocal fast_reads
+        result = real_from_json(data, **kwargs)  # type: ignore[arg-type]
+        fast_reads += 1
+        return result
+
+    monkeypatch.setattr("sinks.embedded.pydantic_core.from_json", counting)
+    for payload in payloads:
+        assert _same(_loads(payload), json.loads(payload)), payload[:200]
+    assert fast_reads > len(payloads) // 2  # most went through the fast reader
+    with pytest.raises(json.JSONDecodeError):  # what json raises, for what both refuse
+        _loads("{not json")
+
+
+def _publish_with_redeliveries(data_dir: Path) -> None:
+    with open_connection("embedded", data_dir) as conn:
+        publish(conn, [f"m-{i}" for i in range(70)])
+        queue = QUEUE.bind(conn.channel())
+        taken = [queue.get(no_ack=False) for _ in range(3)]
+        for message in taken:  # delivered once and handed back: next comes a redelivery
+            assert message is not None
+            message.requeue()
+
+
+def _consume_in_rounds(data_dir: Path, *, ready: bool) -> list[Any]:
+    """Each round takes what the consumer may take (prefetch 25), through ``deliver_ready`` or
+    kombu's ``drain_events``, records the messages, the QoS state and the leases, then acks."""
+    seen: list[Any] = []
+    got: list[Message] = []
+    with open_connection("embedded", data_dir) as conn:
+        channel = conn.channel()
+        with Consumer(channel, [QUEUE], on_message=got.append, prefetch_count=25):
+            while True:
+                if ready:
+                    delivered = channel.deliver_ready(QUEUE.name, 100)
+                    assert delivered == len(got)
+                else:
+                    while True:
+                        try:
+                            conn.drain_events(timeout=0.05)
+                        except TimeoutError:
+                            break
+                if not got:
+                    break
+                seen.append(
+                    [
+                        (
+                            m.body,
+                            m.delivery_tag,
+                            m.content_type,
+                            m.content_encoding,
+                            m.headers,
+                            m.properties,
+                            m.delivery_info,
+                            m.errors,
+                            m.accept,
+                            m._state,
+                        )
+                        for m in got
+                    ]
+                )
+                seen.append(list(channel.qos._delivered))
+                seen.append(
+                    channel._db.execute(
+                        "SELECT id, deliveries FROM messages WHERE claimed_by IS NOT NULL "
+                        "ORDER BY id"
+                    ).fetchall()
+                )
+                channel.ack_many([m.delivery_tag for m in got])
+                got.clear()
+        left = channel._db.execute("SELECT count(*) FROM messages").fetchone()[0]
+    seen.append(left)
+    return seen
+
+
+def test_deliver_ready_delivers_what_drain_events_delivers(tmp_path: Path) -> None:
+    for name in ("kombu", "ready"):
+        _publish_with_redeliveries(tmp_path / name)
+    expected = _consume_in_rounds(tmp_path / "kombu", ready=False)
+    rounds = _consume_in_rounds(tmp_path / "ready", ready=True)
+    assert [len(r) for r in expected[0::3][:-1]] == [25, 25, 20]
+    assert sum(1 for m in expected[0] if m[6].get("redelivered")) == 3
+    assert rounds == expected
+
+
+def test_deliver_ready_needs_a_consumer_of_the_queue(tmp_path: Path) -> None:
+    _publish_with_redeliveries(tmp_path)
+    with open_connection("embedded", tmp_path) as conn:
+        channel = conn.channel()
+        assert channel.deliver_ready(QUEUE.name, 10) == 0
+        got: list[Message] = []
+        with Consumer(channel, [QUEUE], on_message=got.append, prefetch_count=5):
+            assert channel.deliver_ready("another.queue", 10) == 0
+            assert channel.deliver_ready(QUEUE.name, 3) == 3
+            assert channel.deliver_ready(QUEUE.name, 10) == 2  # prefetch
+            assert len(got) == 5

@@ -3,20 +3,26 @@
 
 from __future__ import annotations
 
+import random
 import threading
 import time
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 from kombu.messaging import Producer
+from sqlalchemy.dialects import postgresql as postgresql_dialect
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 import sinks.store
 from normalizers.record import Report
 from sinks import repository
 from sinks.db import default_store_url, make_engine, migrate
+from sinks.embedded import EmbeddedChannel
+from sinks.models import UtcDateTime
 from sinks.queue import (
     REASON_HEADER,
     STORE_QUEUE,
@@ -233,13 +239,21 @@ def test_stopping_stores_the_deliveries_in_hand_and_hands_back_the_rest(
     consumer = StoreConsumer(backend.queue_url, backend.data_dir, backend.engine, batch_size=500)
     stop = threading.Event()
     real_drain = StoreConsumer._drain
+    real_deliver_ready = EmbeddedChannel.deliver_ready
 
     def drain_then_stop(conn: Any, timeout: float) -> bool:
         got = real_drain(conn, timeout)
         stop.set()  # the first delivery starts a batch; the stop comes before it is full
         return got
 
+    def deliver_some_then_stop(channel: EmbeddedChannel, queue: str, limit: int) -> int:
+        # the embedded queue hands over what is ready in one call: a few, then the stop
+        got = real_deliver_ready(channel, queue, min(limit, 5))
+        stop.set()
+        return got
+
     monkeypatch.setattr(consumer, "_drain", drain_then_stop)
+    monkeypatch.setattr(EmbeddedChannel, "deliver_ready", deliver_some_then_stop)
     consumer.run(stop)
     first = repository.count_reports(backend.engine)
     assert 1 <= first < 60
@@ -361,3 +375,206 @@ def test_connect_warns_about_transports_that_lose_unacked_messages(
         assert options["database"] == str(tmp_path / "queue.sqlite3")
     if url.startswith("amqp"):
         assert options["confirm_publish"] is True
+
+
+# --- the SQLite fast paths store exactly what SQLAlchemy's general path stores -----------------
+
+TEXTS = [
+    "Jalan di depan Pasar Pangkalan Balai rusak parah.",
+    "Lampu   JALAN mati!! (sejak_3 hari)",
+    "lampu jalan mati",
+    "Café ﬁasco — air PDAM tidak mengalir 😡",
+    "Ｆｕｌｌｗｉｄｔｈ ＴＥＫＳ dan Straße İstanbul ǅ",
+    "NIK saya 3201234567890123, KTP hilang.",
+    "baris satu\n\nbaris dua\twith tab",
+]
+ZONES = [
+    UTC,
+    timezone(timedelta(hours=7)),
+    timezone(timedelta(hours=-3, minutes=-30)),
+    ZoneInfo("Asia/Jakarta"),
+    ZoneInfo("America/New_York"),
+]
+
+
+def varied_reports(count: int, seed: int = 20261123) -> list[Report]:
+    """Reports that exercise every column: non-ASCII and ASCII texts (some repeated by the same
+    reporter: duplicates), every contact kind, coordinates, booleans, zones, attachments."""
+    rng = random.Random(seed)
+    base = datetime(2026, 11, 1, tzinfo=UTC)
+
+    def moment() -> datetime:
+        when = base + timedelta(
+            seconds=rng.randint(0, 40 * 86400), microseconds=rng.randrange(10**6)
+        )
+        return when.astimezone(rng.choice(ZONES))
+
+    reports = []
+    for i in range(count):
+        text = rng.choice(TEXTS) + (f" nomor {i}" if rng.random() < 0.6 else "")
+        reporter = rng.choice(
+            [
+                {"name": f"Warga {i}", "email": f"Warga{i % 7}@Example.com"},
+                {"phone": "+6281234567890"},
+                {"handle": "@warga_banyuasin", "address": "Jl. Merdeka 1"},
+                {},
+                {"name": "Siti", "email": "siti@example.com", "phone": "+6289876543210"},
+            ]
+        )
+        lat = rng.choice([None, rng.uniform(-90, 90), -2.9, 0.0])
+        location: dict[str, Any] = {
+            "text": rng.choice([None, "Pangkalan Balai"]),
+            "district": "Banyuasin III",
+        }
+        if lat is not None:
+            location.update(lat=lat, lon=rng.uniform(-180, 180))
+        attachments = [
+            {**ATTACHMENT, "filename": f"f{i}-{k}.jpg", "size": rng.randrange(10**7)}
+            for k in range(rng.choice([0, 0, 0, 1, 3]))
+        ]
+        reports.append(
+            make_report(
+                i,
+                text=text,
+                reporter=reporter,
+                received_at=moment(),
+                ingested_at=moment(),
+                occurred_at=rng.choice([None, moment()]),
+                due_at=rng.choice([None, moment()]),
+                location=location,
+                attachments=attachments,
+                signature_present=rng.choice([None, True, False]),
+                confidence=rng.choice([0.0, 0.5, 1.0, rng.random()]),
+                severity=rng.choice([None, "ringan", "sedang", "berat"]),
+                category=rng.choice([None, "infrastruktur", "a.b"]),
+                language=rng.choice([None, "id", "en"]),
+                subject=rng.choice([None, "Laporan", "Ümlaut"]),
+                in_reply_to=rng.choice([None, "<x@y>"]),
+            )
+        )
+    return reports
+
+
+def _typed(value: Any) -> Any:
+    """A value with the type of every cell kept (1 == 1.0 == True in Python)."""
+    if isinstance(value, list | tuple):
+        return [_typed(v) for v in value]
+    return (type(value).__name__, value)
+
+
+def _tables(engine: Any) -> dict[str, list[Any]]:
+    with engine.connect() as conn:
+        return {
+            table: _typed(
+                [list(r) for r in conn.exec_driver_sql(f"SELECT * FROM {table} ORDER BY rowid")]
+            )
+            for table in ("reports", "attachments", "status_history", "counters")
+        }
+
+
+def test_sqlite_fast_path_sends_sqlite3_what_sqlalchemy_sends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``_executemany``'s plan and UtcDateTime's SQLite bind processor against SQLAlchemy's
+    own executemany and bind-processor composition: the same statements reach sqlite3 with
+    the same values, type for type, and the stored tables are equal cell for cell."""
+    reports = varied_reports(360)
+    # overlapping batches (redeliveries), a batch of stored ids only, and a batch of one
+    batches = [reports[:150], reports[100:300], reports[:10], reports[300:359], reports[359:]]
+    now = datetime(2026, 11, 23, 10, 0, 0, 123456, tzinfo=UTC)  # "now" frozen: rows comparable
+    monkeypatch.setattr(sinks.store, "utcnow", lambda: now)
+
+    def run(name: str) -> tuple[list[Any], dict[str, list[Any]]]:
+        engine = make_engine(default_store_url(tmp_path / name))
+        migrate(engine)
+        calls: list[Any] = []
+
+        def record(
+            conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool
+        ) -> None:
+            calls.append((statement, many, _typed(params), context.compiled is None))
+
+        sa.event.listen(engine, "before_cursor_execute", record)
+        stored = [store_reports(engine, batch) for batch in batches]
+        sa.event.remove(engine, "before_cursor_execute", record)
+        assert [len(s) for s in stored] == [150, 150, 0, 59, 1]
+        tables = _tables(engine)
+        engine.dispose()
+        return calls, tables
+
+    with monkeypatch.context() as general:
+        general.setattr(sinks.store, "_driver_rows", lambda *args: None)
+        general.setattr(UtcDateTime, "bind_processor", sa.types.TypeDecorator.bind_processor)
+        expected_calls, expected_tables = run("general")
+    calls, tables = run("fast")
+
+    # the fast path was taken (else this test compares SQLAlchemy with itself)
+    def driver_inserts(found: list[Any]) -> set[str]:
+        return {s.split(" (")[0] for s, _, _, raw in found if raw and s.startswith("INSERT")}
+
+    assert driver_inserts(calls) == {
+        "INSERT INTO reports",
+        "INSERT INTO attachments",
+        "INSERT INTO status_history",
+    }
+    assert driver_inserts(expected_calls) == set()
+    assert [c[:3] for c in calls] == [c[:3] for c in expected_calls]
+    assert tables == expected_tables
+    assert sum(1 for row in tables["reports"] if row[4][1] is not None) > 10  # duplicate_of
+
+
+def test_sqlite_datetime_binding_is_sqlalchemys_composition() -> None:
+    dialect = sqlite_dialect.dialect()
+    adapted: Any = UtcDateTime().dialect_impl(dialect)
+    fast: Any = adapted.bind_processor(dialect)
+    general: Any = sa.types.TypeDecorator.bind_processor(adapted, dialect)
+    assert fast.__qualname__.startswith("UtcDateTime.")  # the fused processor is in use
+    assert general.__qualname__.startswith("TypeDecorator.")
+
+    class Later(datetime):
+        pass
+
+    rng = random.Random(7)
+    zones = [*ZONES, *(timezone(timedelta(minutes=m)) for m in range(-1439, 1440, 97))]
+    values: list[Any] = [
+        None,
+        datetime(2026, 1, 1),  # naive: refused by both
+        date(2026, 1, 1),
+        "2026-01-01",
+        Later(2026, 1, 1, tzinfo=UTC),
+        datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=5))),  # before year 1 in UTC
+        datetime(9999, 12, 31, 23, 59, tzinfo=timezone(timedelta(hours=-5))),  # after 9999
+        datetime(1, 1, 1, tzinfo=UTC),
+        datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(2026, 3, 8, 2, 30, fold=1, tzinfo=ZoneInfo("America/New_York")),
+    ]
+    for _ in range(20000):
+        naive = datetime.min + timedelta(
+            days=rng.randrange(1, 3_652_058), microseconds=rng.randrange(86_400 * 10**6)
+        )
+        values.append(naive.replace(tzinfo=rng.choice(zones), fold=rng.randint(0, 1)))
+
+    def outcome(process: Any, value: Any) -> Any:
+        try:
+            return _typed(process(value))
+        except Exception as exc:
+            return type(exc), str(exc)
+
+    for value in values:
+        assert outcome(fast, value) == outcome(general, value), value
+    # other dialects keep SQLAlchemy's composition
+    pg = postgresql_dialect.dialect()
+    pg_processor: Any = UtcDateTime().dialect_impl(pg).bind_processor(pg)
+    assert pg_processor.__qualname__.startswith("TypeDecorator.")
+
+
+def test_text_key_of_ascii_text_is_the_definition() -> None:
+    ascii_chars = [chr(c) for c in range(128)]
+    texts = [a + b + "x" + a for a in ascii_chars for b in ascii_chars]
+    rng = random.Random(11)
+    texts += ["".join(rng.choices(ascii_chars, k=rng.randint(0, 60))) for _ in range(20000)]
+    texts += [r.text for r in varied_reports(200)] + TEXTS + ["", "   ", "__", "a_b-C d"]
+    fast = sinks.store.text_key.__wrapped__
+    for text in texts:
+        assert fast(text) == sinks.store._text_key(text), repr(text)
+    assert sum(t.isascii() for t in texts) > 20000  # the fast branch was exercised
