@@ -10,6 +10,7 @@ them otherwise paid on its first message, while the pipeline waited for it).
 
 from __future__ import annotations
 
+import gc
 import os
 import threading
 from collections.abc import Iterable
@@ -88,3 +89,13 @@ def die_with_parent(lifeline: Connection) -> None:
             os._exit(1)
 
     threading.Thread(target=watch, name="lifeline", daemon=True).start()
+    freeze_heap()
+
+
+def freeze_heap() -> None:
+    """Leave what a child process has loaded so far (modules, the normalizers' tables) out of
+    the cyclic garbage collector's scans: it lives as long as the process, yet every full
+    collection walked it again, about a third of the collector's time in a normalizer worker
+    (~20 µs a message) and the store process. Objects made later are collected as before."""
+    gc.collect()
+    gc.freeze()

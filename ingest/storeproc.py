@@ -122,6 +122,7 @@ def _main(
     lifeline: Connection,
 ) -> None:
     from ingest.cli.common import setup_logging
+    from ingest.forking import freeze_heap
     from sinks.db import make_engine
     from sinks.store import StoreConsumer
 
@@ -156,6 +157,7 @@ def _main(
         consumer = StoreConsumer(
             cfg.queue_url, cfg.data_dir, engine, batch_size=cfg.store_batch_size
         )
+        freeze_heap()
         consumer.run(halt)
         if finish.is_set() and not stop.is_set():
             consumer.drain(idle_timeout=FINISH_IDLE_SECONDS)

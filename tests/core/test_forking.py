@@ -13,12 +13,14 @@ from tests.core.test_pipeline_archive import email_config
 
 PROBE = textwrap.dedent(
     """
+    import gc
     import sys
     from ingest.config import load_config
     from ingest.pipeline import Pipeline
 
     def loaded():
-        return sorted(m for m in sys.modules if m.startswith(("normalizers.", "sinks.", "holidays")))
+        names = [m for m in sys.modules if m.startswith(("normalizers.", "sinks.", "holidays"))]
+        return sorted(names) + [f"frozen={gc.get_freeze_count()}"]
 
     if __name__ == "__main__":
         cfg = load_config(sys.argv[1], env={})
@@ -48,3 +50,6 @@ def test_a_worker_has_the_normalizer_modules_before_its_first_task(tmp_path: Pat
     # the email normalizer, the shared enrichment with its holiday calendars, the store
     assert {"normalizers.email", "normalizers.enrich", "normalizers.extract.sla"} <= loaded
     assert {"sinks.store", "holidays"} <= loaded
+    # what it loaded is left out of the garbage collector's scans (``freeze_heap``)
+    [frozen] = [int(w.split("=")[1]) for w in loaded if w.startswith("frozen=")]
+    assert frozen > 10_000
