@@ -22,10 +22,11 @@ from __future__ import annotations
 
 import math
 import re
+import struct
 import unicodedata
 from array import array
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache, cached_property, lru_cache
 from itertools import chain, repeat
@@ -381,11 +382,31 @@ _REPEATED = re.compile(r"([a-z])\1{2,}")
 # "300rb", "Rp 50.000", "2 juta": an amount of money, whatever its spelling
 _MONEY = re.compile(r"\brp\.?\s*\d[\d.,]*|\b\d+(?:[.,]\d+)?\s*(?:rb|ribu|rebu|jt|juta|k)\b")
 _DIGIT = re.compile(r"\d")
+# For ASCII text, two str.translate tables that stand in for scanning it with a regex (each
+# scan costs ~15 µs on a mail; a translation ~2 µs). _WORD_RUNS turns every character that
+# _WORD does not match into a space, so ``.split()`` gives exactly ``_WORD.findall``.
+_WORD_RUNS = str.maketrans({c: chr(c) if _WORD.fullmatch(chr(c)) else " " for c in range(128)})
+# _AMOUNT_MARKS turns every digit into "0" and drops every character ``\s`` matches: what
+# _MONEY's second branch matches ends in a digit, maybe spaces, then rb/ribu/rebu/jt/juta/k,
+# so it leaves "0r", "0j" or "0k" (its first branch needs "rp" in the text itself). A test
+# checks the shortcut never misses an amount _MONEY finds.
+_AMOUNT_MARKS = str.maketrans(
+    {
+        c: "0" if _DIGIT.fullmatch(chr(c)) else None if re.fullmatch(r"\s", chr(c)) else chr(c)
+        for c in range(128)
+    }
+)
+
+
+def normalize_text(text: str) -> str:
+    """Lower-cased, accent-free, slang replaced: what rules and the model look at (cached,
+    with its words, by ``_normalized``)."""
+    return _normalized(text)[0]
 
 
 @lru_cache(maxsize=256)
-def normalize_text(text: str) -> str:
-    """Lower-cased, accent-free, slang replaced: what rules and the model look at.
+def _normalized(text: str) -> tuple[str, tuple[str, ...]]:
+    """``normalize_text`` and its words (its ``.split()``).
 
     Cached (bounded; a pure function of a string) because the rules, the model and the
     severity each look at the same message's text.
@@ -394,9 +415,30 @@ def normalize_text(text: str) -> str:
     if not text.isascii():
         text = unicodedata.normalize("NFKD", text)
         text = "".join(c for c in text if not unicodedata.combining(c))
-    if _DIGIT.search(text):  # every amount has a digit; most complaints have none
+        if not text.isascii():  # \d also matches other scripts' digits: the plain way
+            if _DIGIT.search(text):
+                text = _MONEY.sub(" uang ", text)
+            return _joined(tuple(map(_normalize_word, _WORD.findall(text))))
+    if _maybe_amount(text):  # most complaints have no amount, though nearly all have digits
         text = _MONEY.sub(" uang ", text)
-    return " ".join(map(_normalize_word, _WORD.findall(text)))
+    return _joined(tuple(map(_normalize_word, text.translate(_WORD_RUNS).split())))
+
+
+def _joined(words: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    """The normalized text of its normalized words, and its words: these same ones unless a
+    slang word became two (all are non-empty, of letters, digits and single spaces)."""
+    norm = " ".join(words)
+    if norm.count(" ") + 1 != len(words):
+        words = tuple(norm.split())
+    return norm, words
+
+
+def _maybe_amount(text: str) -> bool:
+    """False only when ``_MONEY`` cannot match in this ASCII text (see ``_AMOUNT_MARKS``)."""
+    if "rp" in text:
+        return True
+    marked = text.translate(_AMOUNT_MARKS)
+    return "0r" in marked or "0j" in marked or "0k" in marked
 
 
 @lru_cache(maxsize=1 << 16)
@@ -404,7 +446,7 @@ def _normalize_word(word: str) -> str:
     """One word of ``normalize_text``, cached: the same few thousand words make up most
     complaints. Letters repeated for emphasis ("parahhh", "tolonggg") collapse to one; word
     by word as in the whole text, since a run of one letter never spans two words."""
-    if len(word) > 2:
+    if len(word) > 2 and _REPEATED.search(word):  # sub alone costs more for no match
         word = _REPEATED.sub(r"\1", word)
     return SLANG.get(word, word)
 
@@ -454,11 +496,13 @@ class _Terms:
         """``bool(self.pattern.search(norm))`` for a normalized text and the set of its words."""
         if not self.words.isdisjoint(words):
             return True
-        if self.phrases:
+        firsts = self.phrases.keys() & words
+        if firsts:  # plain loops: a generator per first word costs more than the search
             padded = f" {norm} "
-            for first in self.phrases.keys() & words:
-                if any(phrase in padded for phrase in self.phrases[first]):
-                    return True
+            for first in firsts:
+                for phrase in self.phrases[first]:
+                    if phrase in padded:
+                        return True
         return not self.others.isdisjoint(words) and self.pattern.search(norm) is not None
 
     def several(self, norm: str, words: frozenset[str] | set[str], least: int) -> bool:
@@ -466,9 +510,9 @@ class _Terms:
         is a distinct term whose first word is in the text, so fewer such terms than
         ``least`` settle it without the pattern."""
         if not self.others:
-            possible = len(self.words & words) + sum(
-                len(self.phrases[first]) for first in self.phrases.keys() & words
-            )
+            possible = len(self.words & words)
+            for first in self.phrases.keys() & words:
+                possible += len(self.phrases[first])
             if possible < least:
                 return False
         return len(set(self.pattern.findall(norm))) >= least
@@ -506,8 +550,8 @@ _AGENCIES = _Terms.of(
 
 def severity_of(text: str, category: str | None = None) -> str:
     """``ringan`` / ``sedang`` / ``berat`` by the SP4N-LAPOR! definitions (see module doc)."""
-    norm = normalize_text(text)
-    return _severity(norm, set(norm.split()), category)
+    norm, words = _normalized(text)
+    return _severity(norm, set(words), category)
 
 
 def _severity(norm: str, words: set[str] | frozenset[str], category: str | None) -> str:
@@ -641,8 +685,10 @@ _WORD_TOKEN = r"(?u)\b\w\w+\b"  # noqa: S105 - scikit-learn's default token_patt
 _SPACES = re.compile(r"\s\s+")
 MODEL_FORMAT = "aduan-classifier/2"  # the .npz layout of LinearTextClassifier.to_arrays
 _WORD_CACHE = 50_000  # words whose char n-gram rows a model keeps (~5 MB at most)
+_CUE_CACHE = 4096  # sets of cue words, of cues, whose share a model keeps (~2 MB at most)
 _LOG_TF = 4096  # term frequencies whose 1 + log(tf) a model keeps in a table
 _ROW = "intc"  # a row of the stacked weights, as array("i") keeps it (smaller, faster to sort)
+_ROW_BYTES = struct.Struct("i").pack  # one row as array("i") keeps it (a C int), made faster
 
 
 def _word_ngrams(text: str, low: int, high: int) -> list[str]:
@@ -676,13 +722,36 @@ def _word_grams(word: str, low: int, high: int) -> tuple[str, ...]:
     """The char_wb n-grams of one word."""
     padded = f" {word} "
     size = len(padded)
-    grams: list[str] = []
-    for n in range(low, high + 1):
-        if size <= n:  # a word no longer than n is one n-gram, counted once
-            grams.append(padded)
-            break
-        grams.extend(padded[i : i + n] for i in range(size - n + 1))
-    return tuple(grams)
+    if size <= _SLICED:
+        return _gram_slicer(size, low, high)(padded)
+    return tuple(padded[span] for span in _gram_spans(size, low, high))
+
+
+def _gram_spans(size: int, low: int, high: int) -> list[slice]:
+    """Where the char_wb n-grams of a padded word of this size are: every n-gram for n from
+    low to high, except that a word no longer than n is one n-gram, counted once."""
+    spans = [
+        slice(i, i + n) for n in range(low, min(high, size - 1) + 1) for i in range(size - n + 1)
+    ]
+    if max(low, size) <= high:
+        spans.append(slice(0, size))
+    return spans
+
+
+_SLICED = 64  # padded words up to this size are cut by a cached _gram_slicer
+
+
+@lru_cache(maxsize=256)
+def _gram_slicer(size: int, low: int, high: int) -> Callable[[str], tuple[str, ...]]:
+    """``_gram_spans`` as one C call (an itemgetter of slices): a new word's n-grams cost
+    ~3 µs instead of ~10 µs with a Python loop, and each mail brings new words."""
+    spans = _gram_spans(size, low, high)
+    if len(spans) == 1:  # itemgetter of one item gives the item, not a 1-tuple
+        span = spans[0]
+        return lambda padded: (padded[span],)
+    if not spans:
+        return lambda padded: ()
+    return itemgetter(*spans)
 
 
 @dataclass(frozen=True)
@@ -778,10 +847,42 @@ class _Lexicon:
         return self.features(norm) @ self.coef
 
 
-#: What ``_Scorer`` keeps of one word: the rows of its n-grams in every block (repeats
-#: included, unknown ones left out; the bytes of an ``array("i")``) and the one-word cues it
-#: starts with.
-_Entry = tuple[bytes, tuple[str, ...]]
+#: Two rows added to every text's rows: one sorts before every row and one after, so that
+#: comparing each sorted row with the next finds where every run of one row begins and
+#: where the last one ends, without an array of its own for the ends.
+_BOUNDS = array("i", [-1, (1 << 31) - 1]).tobytes()
+
+#: What ``_Scorer`` notes of a word that needs more than its rows: the one-word cues it
+#: starts with, the phrase cues it may start (f" {cue}", cue), whether it is too short to be
+#: a token of the word analyzer.
+_Marks = tuple[tuple[str, ...], tuple[tuple[str, str], ...], bool]
+#: The same for the marked words of a text together, the cues as a set.
+_Group = tuple[frozenset[str], tuple[tuple[str, str], ...], bool]
+
+
+class _WordRows(dict[str, bytes]):
+    """word -> the rows of its n-grams in every block (repeats included, unknown n-grams left
+    out; the bytes of an ``array("i")``), made by ``make`` the first time a word is looked up,
+    so that ``map(rows.__getitem__, words)`` gathers a text's rows without leaving C for the
+    words seen before. ``marked`` holds the marks of those of its words that have some.
+
+    Never emptied: a full one is replaced by a new one, so a text scored in another thread
+    meanwhile still finds the marks of every word it gathered in the one it started with.
+    """
+
+    __slots__ = ("make", "marked")
+
+    def __init__(self, make: Callable[[str], tuple[bytes, _Marks | None]]) -> None:
+        super().__init__()
+        self.make = make
+        self.marked: dict[str, _Marks] = {}
+
+    def __missing__(self, word: str) -> bytes:
+        rows, marks = self.make(word)
+        if marks is not None:
+            self.marked[word] = marks  # before the rows: whoever sees the rows sees the marks
+        self[word] = rows
+        return rows
 
 
 @dataclass(frozen=True)
@@ -794,8 +895,14 @@ class _Scorer:
     per model and kept. Per text, the rows of all blocks (numbered one block after the other
     in one table) are counted together with one sort, and one gather and one product with
     the stacked SVM weights give the blocks' sum; the l2 norm of each block is taken on its
-    slice of the sorted rows. Each call into NumPy costs about a microsecond, more with the
-    caches cold between two messages, so the per-text work keeps their number small.
+    slice of the sorted rows. Each call into NumPy costs a microsecond or more, and so does
+    a Python loop over a text's words, so the per-text work keeps the NumPy calls few and
+    gathers the rows with C loops (``map``, ``bytearray.join``); only the few words with
+    cues or of one letter are looked at one by one.
+
+    The floating-point work is the same NumPy operations, in the same order, on the same
+    arrays as the first version of this class, kept in the tests, which compare the two bit
+    for bit: later changes only find the same integer rows and counts at a lower cost.
     """
 
     table: Any = field(repr=False)  # (rows, classes): each block's weights, unknown row dropped
@@ -806,24 +913,32 @@ class _Scorer:
     char_blocks: tuple[tuple[dict[str, int], int, int], ...] = field(repr=False)
     #: per word block with unigrams: term -> row in the table
     unigrams: tuple[dict[str, int], ...] = field(repr=False)
-    #: per word block and n >= 2 it counts: n, n tokens -> row in the table
-    ngrams: tuple[tuple[int, dict[tuple[str, ...], int]], ...] = field(repr=False)
+    #: per word block and n >= 2 it counts: n, n tokens -> the row in the table (as bytes)
+    ngrams: tuple[tuple[int, dict[tuple[str, ...], bytes]], ...] = field(repr=False)
     lexicon: _Lexicon | None = field(repr=False)
     #: whether every cue is words joined by single spaces (else the lexicon's own scan)
     plain_cues: bool
     cues: frozenset[str] = field(repr=False)  # one-word cues
-    longest_cue: int
+    cue_heads: frozenset[str] = field(repr=False)  # every prefix of a one-word cue
     #: cues of several words, by their first word (f" {cue}" to look for in f" {text}")
     phrases: dict[str, tuple[tuple[str, str], ...]] = field(repr=False)
-    phrase_words: frozenset[str] = field(repr=False)  # their first words
 
-    #: per model, bounded: word -> its _Entry
-    _words: dict[str, _Entry] = field(default_factory=dict, init=False, repr=False, compare=False)
-    #: per model, bounded: (column, cues found in it) of every column hit -> the lexicon's
-    #: share of the decision values (texts hit few columns, each a few times)
-    _cue_shares: dict[tuple[tuple[int, int], ...], Any] = field(
+    #: per model, bounded: word -> the rows of its n-grams (and the marks of some); replaced
+    #: by an empty one before a text that could take it past _WORD_CACHE words (so it holds at
+    #: most that many, or the words of one longer text)
+    _words: _WordRows = field(init=False, repr=False, compare=False)
+    #: per model, bounded: the marked words of a text -> their one-word cues, the phrase cues
+    #: they may start, whether one is short (texts have few, and the same few again and again)
+    _groups: dict[frozenset[str], _Group] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
+    #: per model, bounded: cues found in a text -> the lexicon's share of the decision values
+    _cue_shares: dict[frozenset[str], Any] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_words", _WordRows(self._entry))
 
     @classmethod
     def build(cls, blocks: Sequence[_Block], lexicon: _Lexicon | None) -> _Scorer | None:
@@ -848,7 +963,7 @@ class _Scorer:
         tables, idfs, starts = [], [], []
         char_blocks: list[tuple[dict[str, int], int, int]] = []
         unigrams: list[dict[str, int]] = []
-        ngrams: list[tuple[int, dict[tuple[str, ...], int]]] = []
+        ngrams: list[tuple[int, dict[tuple[str, ...], bytes]]] = []
         offset = 0
         for block in blocks:
             if offset:
@@ -862,15 +977,17 @@ class _Scorer:
             else:  # as _word_ngrams: unigrams when low is 1, then max(low, 2) to high tokens
                 if block.low == 1:
                     unigrams.append(rows)
-                by_size: dict[int, dict[tuple[str, ...], int]] = {
+                by_size: dict[int, dict[tuple[str, ...], bytes]] = {
                     n: {} for n in range(max(block.low, 2), block.high + 1)
                 }
                 for term, row in rows.items():
                     parts = tuple(term.split(" "))
                     if len(parts) in by_size and all(parts):
-                        by_size[len(parts)][parts] = row
+                        by_size[len(parts)][parts] = _ROW_BYTES(row)
                 ngrams.extend(by_size.items())
             offset += size
+        if offset >= 1 << 31:
+            return None  # more rows than array("i") holds (never so: 2**31 terms)
         return cls(
             np.ascontiguousarray(np.concatenate(tables), dtype=np.float64),
             np.ascontiguousarray(np.concatenate(idfs), dtype=np.float64),
@@ -882,79 +999,101 @@ class _Scorer:
             lexicon,
             plain_cues,
             frozenset(cues),
-            max(map(len, cues), default=0),
+            frozenset(cue[:size] for cue in cues for size in range(1, len(cue) + 1)),
             {first: tuple(found) for first, found in phrases.items()},
-            frozenset(phrases),
         )
 
-    def _entry(self, word: str) -> _Entry:
+    def _entry(self, word: str) -> tuple[bytes, _Marks | None]:
+        """The rows of a word not seen yet, and its marks if it needs more than its rows."""
         rows: list[int] = []
         for vocabulary, low, high in self.char_blocks:
             found = map(vocabulary.get, _word_grams(word, low, high))
-            rows.extend(row for row in found if row is not None)
-        if len(word) > 1:  # a token of the word analyzer (\b\w\w+\b in a normalized text)
+            rows += [row for row in found if row is not None]
+        short = len(word) < 2  # not a token of the word analyzer (\b\w\w+\b)
+        if not short:
             found = map(dict.get, self.unigrams, repeat(word))
-            rows.extend(row for row in found if row is not None)
-        cues = self.cues
-        entry: _Entry = (
-            array("i", rows).tobytes(),
-            tuple(
-                word[:size]
-                for size in range(1, min(len(word), self.longest_cue) + 1)
-                if word[:size] in cues
-            ),
-        )
-        if len(self._words) >= _WORD_CACHE:
-            self._words.clear()
-        self._words[word] = entry
-        return entry
+            rows += [row for row in found if row is not None]
+        cues: list[str] = []
+        heads, one_word = self.cue_heads, self.cues
+        for size in range(1, len(word) + 1):
+            head = word[:size]
+            if head not in heads:
+                break  # no longer head is a cue either
+            if head in one_word:
+                cues.append(head)
+        phrases = self.phrases.get(word, ())
+        marks = (tuple(cues), phrases, short) if cues or phrases or short else None
+        return array("i", rows).tobytes(), marks
 
     def scores(self, norm: str, words: Sequence[str], intercept: Any) -> Any:
         """The decision values of a normalized text (and the list of its words)."""
         import numpy as np
 
         known = self._words
-        entries = [known.get(word) or self._entry(word) for word in words]
-        parts = list(map(itemgetter(0), entries))
-        if self.ngrams:
-            tokens = [word for word in words if len(word) > 1]
-            for n, terms in self.ngrams:
-                grams = map(terms.get, zip(*(tokens[i:] for i in range(n)), strict=False))
-                found = [row for row in grams if row is not None]
+        if len(known) + len(words) > _WORD_CACHE:
+            known = _WordRows(self._entry)  # (see _WordRows: replaced, not emptied)
+            object.__setattr__(self, "_words", known)
+        parts = list(map(known.__getitem__, words))
+        cues: frozenset[str] = frozenset()
+        tokens = words
+        present = known.marked.keys() & words
+        if present:
+            key = frozenset(present)
+            cues, phrases, shorts = self._groups.get(key) or self._group(key, known.marked)
+            if phrases:
+                padded = f" {norm}"
+                found = [cue for spaced, cue in phrases if spaced in padded]
                 if found:
-                    parts.append(array("i", found).tobytes())
-        # one buffer for all the rows: cheaper than concatenating one small array per word
-        occurrences = np.frombuffer(bytearray().join(parts), _ROW)
-        total = self._blocks(occurrences) + intercept if occurrences.size else intercept.copy()
+                    cues = cues.union(found)
+            if shorts:
+                tokens = [word for word in words if len(word) > 1]
+        for n, terms in self.ngrams:
+            # zip, not pairwise: zip reuses its tuple once the lookup lets go of it
+            if n == 2:
+                grams = zip(tokens, tokens[1:], strict=False)  # noqa: RUF007
+            else:
+                grams = zip(*(tokens[i:] for i in range(n)), strict=False)
+            parts += map(terms.get, grams, repeat(b""))
+        parts.append(_BOUNDS)
+        shares = self._blocks(np.frombuffer(bytearray().join(parts), _ROW))
+        total = intercept.copy() if shares is None else shares + intercept
         lexicon = self.lexicon
         if lexicon is not None:
-            if self.plain_cues:
-                cues = set(chain.from_iterable(map(itemgetter(1), entries)))
-                firsts = self.phrase_words.intersection(words)
-                if firsts:
-                    padded = f" {norm}"
-                    for first in firsts:
-                        for spaced, cue in self.phrases[first]:
-                            if spaced in padded:
-                                cues.add(cue)
-            else:
-                cues = lexicon.present(norm)
+            if not self.plain_cues:
+                cues = frozenset(lexicon.present(norm))
             if cues:
                 total += self._cues(lexicon, cues)
         return total
 
+    def _group(self, words: frozenset[str], marked: Mapping[str, _Marks]) -> _Group:
+        """What these marked words need together (kept: the same few sets recur)."""
+        marks = [marked[word] for word in words]
+        group = (
+            frozenset(chain.from_iterable(cues for cues, _, _ in marks)),
+            tuple(chain.from_iterable(phrases for _, phrases, _ in marks)),
+            any(short for _, _, short in marks),
+        )
+        if len(self._groups) >= _CUE_CACHE:
+            self._groups.clear()
+        self._groups[words] = group
+        return group
+
     def _blocks(self, occurrences: Any) -> Any:
-        """Every block's share of the decision values, from the rows of the text's n-grams."""
+        """Every block's share of the decision values, from the rows of the text's n-grams
+        and the two of ``_BOUNDS``; None when no n-gram of the text is in a vocabulary."""
         import numpy as np
 
-        occurrences.sort()
-        size = occurrences.size
-        edges = np.empty(size + 1, np.bool_)  # where a run of one row begins (and the end)
-        edges[0] = edges[size] = True
-        np.not_equal(occurrences[1:], occurrences[:-1], out=edges[1:size])
-        at = edges.nonzero()[0]
-        rows = occurrences.take(at[:-1])
-        tf = at[1:] - at[:-1]
+        occurrences.sort()  # the bound -1, runs of one row each, the end bound
+        after = occurrences[1:]
+        # where each run begins in ``after`` (one before where it does in ``occurrences``),
+        # and last where the end bound does: the runs' rows and lengths, with no edge array
+        at = (after != occurrences[:-1]).nonzero()[0]
+        first = at[:-1]
+        if not first.size:
+            return None
+        rows = after.take(first)
+        tf = at[1:] - first
+        size = occurrences.size - 2
         values = self.log_tf.take(tf) if size < len(self.log_tf) else 1.0 + np.log(tf)
         values *= self.idf.take(rows)
         low = 0
@@ -969,19 +1108,15 @@ class _Scorer:
             low = high
         return values.dot(self.table.take(rows, axis=0))
 
-    def _cues(self, lexicon: _Lexicon, found: set[str]) -> Any:
+    def _cues(self, lexicon: _Lexicon, found: frozenset[str]) -> Any:
         """The lexicon's share of the decision values, from the cues found in the text."""
-        columns: dict[int, int] = {}
-        for cue in found:
-            for column in lexicon.cue_columns[cue]:
-                columns[column] = columns.get(column, 0) + 1
-        key = tuple(sorted(columns.items()))
-        share = self._cue_shares.get(key)
+        share = self._cue_shares.get(found)
         if share is None:
+            # the counts per column do not depend on the order the set gives the cues in
             share = lexicon.counted(found) @ lexicon.coef
-            if len(self._cue_shares) >= _WORD_CACHE:
+            if len(self._cue_shares) >= _CUE_CACHE:
                 self._cue_shares.clear()
-            self._cue_shares[key] = share
+            self._cue_shares[found] = share
         return share
 
 
@@ -1064,10 +1199,10 @@ class LinearTextClassifier:
 
     def scores(self, text: str) -> Any:
         """The SVM's decision values (one per class; a single one for two classes)."""
-        norm = normalize_text(text)
+        norm, words = _normalized(text)
         if self._scorer is None:
             return self.plain_scores(text)
-        return self._scorer.scores(norm, norm.split(), self.intercept)
+        return self._scorer.scores(norm, words, self.intercept)
 
     def plain_scores(self, text: str) -> Any:
         """``scores`` computed block by block from n-gram strings: the reference the fast
@@ -1083,10 +1218,9 @@ class LinearTextClassifier:
         return total
 
     def classify(self, text: str) -> tuple[str | None, str | None]:
-        if not text or not text.strip():
+        if not text or text.isspace():  # (as ``not text.strip()``, without the copy)
             return None, None
-        norm = normalize_text(text)
-        words = norm.split()
+        norm, words = _normalized(text)
         if self._scorer is None:
             scores = self.plain_scores(text)
         else:

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import pickle
 import random
+from array import array
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from itertools import chain, cycle, repeat
+from operator import itemgetter
+from typing import Any
 
 import numpy as np
 import pytest
@@ -13,6 +20,8 @@ from normalizers.extract.classify import (
     DEFAULT_CATEGORIES,
     LinearTextClassifier,
     ModelClassifier,
+    _Block,
+    _Lexicon,
     evaluate,
     normalize_text,
     rule_category,
@@ -192,6 +201,7 @@ ANALYZER_TEXTS = [
     "pungli  di   kantor desa\nrt 03",
     "abcdefghij kl m",
     "uang uang uang 2026",
+    "pendek " + "panjang" * 12 + " x",
 ]
 
 
@@ -274,6 +284,7 @@ def test_fast_path_agrees_with_predict_for_two_classes() -> None:
     model = train(rows)
     for text in ("jalan rusak parah", "banjir", "air naik", "lubang di jalan", "zzz"):
         assert model.classify(text)[0] == str(model.model.predict([text])[0])
+    _assert_same_as_frozen(model.compiled, EDGE_TEXTS + _new_word_texts(100))
 
 
 # --- the fast path (word-level caches, one sort per text) equals the plain computation ---
@@ -363,6 +374,7 @@ def test_other_model_layouts_equal_scikit_learn(
     expected = model.decision_function(texts)
     for text, want in zip(texts, expected, strict=True):
         assert np.allclose(compiled.scores(text), want, rtol=1e-9, atol=1e-12), text
+    _assert_same_as_frozen(compiled, texts + _new_word_texts(100))
 
 
 def test_cues_that_are_not_plain_words_use_the_lexicon_scan(fitted: ModelClassifier) -> None:
@@ -372,6 +384,7 @@ def test_cues_that_are_not_plain_words_use_the_lexicon_scan(fitted: ModelClassif
     compiled = LinearTextClassifier.from_arrays(arrays)
     assert compiled._scorer is not None and not compiled._scorer.plain_cues
     _assert_same_scores(compiled, [*EDGE_TEXTS, "di  mana", "di mana", "mana mana"])
+    _assert_same_as_frozen(compiled, [*EDGE_TEXTS, "di  mana", "x mana", *_new_word_texts(100)])
 
 
 def test_a_model_with_a_nonzero_unknown_row_takes_the_plain_path(fitted: ModelClassifier) -> None:
@@ -417,10 +430,64 @@ def _fuzz_texts(count: int) -> list[str]:
     return ["".join(rng.choices(pieces, k=rng.randint(0, 16))) for _ in range(count)]
 
 
+def _amount_texts(count: int) -> list[str]:
+    """Texts dense in what _MONEY and its shortcut look at: digits, every kind of space
+    (\\s matches \\x1c-\\x1f too), r/j/k right after digits or after spaces, "rp"."""
+    rng = random.Random(13)
+    pieces = [
+        *"0123456789.,-_/ kKrRjJpPbBtTuUaAeEx",
+        *(" ", "\t", "\n", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f", "\x85", "\xa0"),
+        *("rb", "ribu", "rebu", "jt", "juta", "k", "rp", "Rp.", "RP", "rpp", "ribuan", "kasih"),
+        *("٣", "é", "ｋ", "İ", "ß", "jalan", "uang", "12", "300", "2.500", "1,5"),
+    ]
+    spaces = ["", " ", "  ", "\t", "\n", "\x0b", "\x1c", "\x1f", "\xa0", "-", "_"]
+    suffixes = ["rb", "ribu", "rebu", "jt", "juta", "k", "K", "ribuan", "kasih", "jam", "x", ""]
+    texts = []
+    for _ in range(count):
+        text = "".join(rng.choices(pieces, k=rng.randint(0, 14)))
+        if rng.random() < 0.5:  # an amount, or nearly one, somewhere in it
+            amount = (
+                rng.choice(["", "rp", "Rp.", "RP", "xrp"])
+                + rng.choice(spaces)
+                + str(rng.randint(0, 10**6))
+                + rng.choice(["", ".000", ",5", "."])
+                + rng.choice(spaces)
+                + rng.choice(suffixes)
+                + rng.choice(["", " ", ".", "a", "5"])
+            )
+            at = rng.randint(0, len(text))
+            text = text[:at] + amount + text[at:]
+        texts.append(text)
+    return texts
+
+
 def test_normalize_text_word_by_word_equals_the_whole_text() -> None:
+    from normalizers.extract.classify import _normalized
+
     texts = [t for t, _ in shipped_rows()] + EDGE_TEXTS + _fuzz_texts(3000)
+    texts += _amount_texts(6000) + _bench_like_texts() + [s[0] for s in SEVERITY]
+    split = 0
     for text in texts:
-        assert normalize_text.__wrapped__(text) == _plain_normalize_text(text), text
+        norm, words = _normalized.__wrapped__(text)
+        assert norm == _plain_normalize_text(text), text
+        assert words == tuple(norm.split()), text
+        split += any(" " in word for word in map(normalize_text, text.split()))
+    assert split  # some texts have slang that becomes two words ("makasih" -> "terima kasih")
+
+
+def test_the_amount_shortcut_never_misses_an_amount() -> None:
+    """``_maybe_amount`` may say yes for a text without an amount, never no for one with."""
+    from normalizers.extract.classify import _MONEY, _maybe_amount
+
+    texts = [t.lower() for t in _amount_texts(20_000) + _fuzz_texts(3000) if t.isascii()]
+    texts += [t.lower() for t in _bench_like_texts()]
+    matched = skipped = 0
+    for text in texts:
+        if _MONEY.search(text):
+            matched += 1
+            assert _maybe_amount(text), text
+        skipped += not _maybe_amount(text)
+    assert matched > 1000 and skipped > 1000  # both sides were exercised
 
 
 def test_severity_terms_equal_their_patterns() -> None:
@@ -440,3 +507,391 @@ def test_severity_terms_equal_their_patterns() -> None:
             found = len(set(terms.pattern.findall(norm)))
             for least in (1, 2, 3):
                 assert terms.several(norm, words, least) == (found >= least), (norm, least)
+
+
+# --- the scorer against a frozen copy of its first version, bit for bit ---
+#
+# ``_FrozenScorer`` and ``_frozen_word_grams`` are ``_Scorer`` and ``_word_grams`` as they
+# were before the per-text shortcuts (rows gathered in C, one sort with two bounds, cue sets
+# kept per set of words, n-gram slicers), copied unchanged but for their names. The fast
+# scorer must give the very same float64 values (same bytes), not merely close ones: the
+# decision values become a category and a severity, and later a confidence.
+
+_FROZEN_WORD_CACHE = 50_000
+_FROZEN_LOG_TF = 4096
+_FROZEN_ROW = "intc"
+
+
+def _frozen_word_grams(word: str, low: int, high: int) -> tuple[str, ...]:
+    """The char_wb n-grams of one word."""
+    padded = f" {word} "
+    size = len(padded)
+    grams: list[str] = []
+    for n in range(low, high + 1):
+        if size <= n:  # a word no longer than n is one n-gram, counted once
+            grams.append(padded)
+            break
+        grams.extend(padded[i : i + n] for i in range(size - n + 1))
+    return tuple(grams)
+
+
+#: What ``_FrozenScorer`` keeps of one word: the rows of its n-grams in every block (repeats
+#: included, unknown ones left out; the bytes of an ``array("i")``) and the one-word cues it
+#: starts with.
+_FrozenEntry = tuple[bytes, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class _FrozenScorer:
+    """The decision function computed word by word: same values as the blocks' and the
+    lexicon's plain ``score`` (a test checks it), at a fraction of the cost per text.
+
+    Complaints are made of a few thousand recurring words, so what depends on one word only
+    (its char n-gram rows, its word-unigram row, the cues it starts with) is looked up once
+    per model and kept. Per text, the rows of all blocks (numbered one block after the other
+    in one table) are counted together with one sort, and one gather and one product with
+    the stacked SVM weights give the blocks' sum; the l2 norm of each block is taken on its
+    slice of the sorted rows. Each call into NumPy costs about a microsecond, more with the
+    caches cold between two messages, so the per-text work keeps their number small.
+    """
+
+    table: Any = field(repr=False)  # (rows, classes): each block's weights, unknown row dropped
+    idf: Any = field(repr=False)  # (rows,)
+    starts: Any = field(repr=False)  # first row of every block after the first
+    log_tf: Any = field(repr=False)  # 1 + log(tf) for tf below its length (sublinear tf)
+    #: per char_wb block: term -> row in the table, n-gram range
+    char_blocks: tuple[tuple[dict[str, int], int, int], ...] = field(repr=False)
+    #: per word block with unigrams: term -> row in the table
+    unigrams: tuple[dict[str, int], ...] = field(repr=False)
+    #: per word block and n >= 2 it counts: n, n tokens -> row in the table
+    ngrams: tuple[tuple[int, dict[tuple[str, ...], int]], ...] = field(repr=False)
+    lexicon: _Lexicon | None = field(repr=False)
+    #: whether every cue is words joined by single spaces (else the lexicon's own scan)
+    plain_cues: bool
+    cues: frozenset[str] = field(repr=False)  # one-word cues
+    longest_cue: int
+    #: cues of several words, by their first word (f" {cue}" to look for in f" {text}")
+    phrases: dict[str, tuple[tuple[str, str], ...]] = field(repr=False)
+    phrase_words: frozenset[str] = field(repr=False)  # their first words
+
+    #: per model, bounded: word -> its _FrozenEntry
+    _words: dict[str, _FrozenEntry] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+    #: per model, bounded: (column, cues found in it) of every column hit -> the lexicon's
+    #: share of the decision values (texts hit few columns, each a few times)
+    _cue_shares: dict[tuple[tuple[int, int], ...], Any] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    @classmethod
+    def build(cls, blocks: Sequence[_Block], lexicon: _Lexicon | None) -> _FrozenScorer | None:
+        """The scorer of these blocks, or None when it would not give the plain values."""
+        import numpy as np
+
+        if any(b.idf[-1] != 0 or np.any(b.weights[-1] != 0) for b in blocks):
+            return None  # the plain path counts unknown terms with the last row's values
+        cues: set[str] = set()
+        phrases: dict[str, list[tuple[str, str]]] = {}
+        plain_cues = True
+        for cue in lexicon.cue_columns if lexicon is not None else ():
+            first, *rest = cue.split(" ")
+            if not first or not all(rest):
+                plain_cues = False  # spaces at the ends or doubled: not a sequence of words
+            elif rest:
+                phrases.setdefault(first, []).append((f" {cue}", cue))
+            else:
+                cues.add(cue)
+        if not plain_cues:
+            cues, phrases = set(), {}
+        tables, idfs, starts = [], [], []
+        char_blocks: list[tuple[dict[str, int], int, int]] = []
+        unigrams: list[dict[str, int]] = []
+        ngrams: list[tuple[int, dict[tuple[str, ...], int]]] = []
+        offset = 0
+        for block in blocks:
+            if offset:
+                starts.append(offset)
+            size = len(block.idf) - 1
+            tables.append(block.weights[:size])
+            idfs.append(block.idf[:size])
+            rows = {term: row + offset for term, row in block.vocabulary.items()}
+            if block.analyzer == "char_wb":
+                char_blocks.append((rows, block.low, block.high))
+            else:  # as _word_ngrams: unigrams when low is 1, then max(low, 2) to high tokens
+                if block.low == 1:
+                    unigrams.append(rows)
+                by_size: dict[int, dict[tuple[str, ...], int]] = {
+                    n: {} for n in range(max(block.low, 2), block.high + 1)
+                }
+                for term, row in rows.items():
+                    parts = tuple(term.split(" "))
+                    if len(parts) in by_size and all(parts):
+                        by_size[len(parts)][parts] = row
+                ngrams.extend(by_size.items())
+            offset += size
+        return cls(
+            np.ascontiguousarray(np.concatenate(tables), dtype=np.float64),
+            np.ascontiguousarray(np.concatenate(idfs), dtype=np.float64),
+            np.array(starts, dtype=np.intp),
+            np.concatenate(
+                ([np.nan], 1.0 + np.log(np.arange(1, _FROZEN_LOG_TF, dtype=np.float64)))
+            ),
+            tuple(char_blocks),
+            tuple(unigrams),
+            tuple(ngrams),
+            lexicon,
+            plain_cues,
+            frozenset(cues),
+            max(map(len, cues), default=0),
+            {first: tuple(found) for first, found in phrases.items()},
+            frozenset(phrases),
+        )
+
+    def _entry(self, word: str) -> _FrozenEntry:
+        rows: list[int] = []
+        for vocabulary, low, high in self.char_blocks:
+            found = map(vocabulary.get, _frozen_word_grams(word, low, high))
+            rows.extend(row for row in found if row is not None)
+        if len(word) > 1:  # a token of the word analyzer (\b\w\w+\b in a normalized text)
+            found = map(dict.get, self.unigrams, repeat(word))
+            rows.extend(row for row in found if row is not None)
+        cues = self.cues
+        entry: _FrozenEntry = (
+            array("i", rows).tobytes(),
+            tuple(
+                word[:size]
+                for size in range(1, min(len(word), self.longest_cue) + 1)
+                if word[:size] in cues
+            ),
+        )
+        if len(self._words) >= _FROZEN_WORD_CACHE:
+            self._words.clear()
+        self._words[word] = entry
+        return entry
+
+    def scores(self, norm: str, words: Sequence[str], intercept: Any) -> Any:
+        """The decision values of a normalized text (and the list of its words)."""
+        import numpy as np
+
+        known = self._words
+        entries = [known.get(word) or self._entry(word) for word in words]
+        parts = list(map(itemgetter(0), entries))
+        if self.ngrams:
+            tokens = [word for word in words if len(word) > 1]
+            for n, terms in self.ngrams:
+                grams = map(terms.get, zip(*(tokens[i:] for i in range(n)), strict=False))
+                found = [row for row in grams if row is not None]
+                if found:
+                    parts.append(array("i", found).tobytes())
+        # one buffer for all the rows: cheaper than concatenating one small array per word
+        occurrences = np.frombuffer(bytearray().join(parts), _FROZEN_ROW)
+        total = self._blocks(occurrences) + intercept if occurrences.size else intercept.copy()
+        lexicon = self.lexicon
+        if lexicon is not None:
+            if self.plain_cues:
+                cues = set(chain.from_iterable(map(itemgetter(1), entries)))
+                firsts = self.phrase_words.intersection(words)
+                if firsts:
+                    padded = f" {norm}"
+                    for first in firsts:
+                        for spaced, cue in self.phrases[first]:
+                            if spaced in padded:
+                                cues.add(cue)
+            else:
+                cues = lexicon.present(norm)
+            if cues:
+                total += self._cues(lexicon, cues)
+        return total
+
+    def _blocks(self, occurrences: Any) -> Any:
+        """Every block's share of the decision values, from the rows of the text's n-grams."""
+        import numpy as np
+
+        occurrences.sort()
+        size = occurrences.size
+        edges = np.empty(size + 1, np.bool_)  # where a run of one row begins (and the end)
+        edges[0] = edges[size] = True
+        np.not_equal(occurrences[1:], occurrences[:-1], out=edges[1:size])
+        at = edges.nonzero()[0]
+        rows = occurrences.take(at[:-1])
+        tf = at[1:] - at[:-1]
+        values = self.log_tf.take(tf) if size < len(self.log_tf) else 1.0 + np.log(tf)
+        values *= self.idf.take(rows)
+        low = 0
+        for high in (*rows.searchsorted(self.starts).tolist(), rows.size):
+            if high > low:
+                block = values[low:high]
+                norm_sq = float(block.dot(block))
+                if norm_sq == 0.0:
+                    block[:] = 0.0  # the plain path leaves such a block out
+                else:
+                    block /= math.sqrt(norm_sq)
+            low = high
+        return values.dot(self.table.take(rows, axis=0))
+
+    def _cues(self, lexicon: _Lexicon, found: set[str]) -> Any:
+        """The lexicon's share of the decision values, from the cues found in the text."""
+        columns: dict[int, int] = {}
+        for cue in found:
+            for column in lexicon.cue_columns[cue]:
+                columns[column] = columns.get(column, 0) + 1
+        key = tuple(sorted(columns.items()))
+        share = self._cue_shares.get(key)
+        if share is None:
+            share = lexicon.counted(found) @ lexicon.coef
+            if len(self._cue_shares) >= _FROZEN_WORD_CACHE:
+                self._cue_shares.clear()
+            self._cue_shares[key] = share
+        return share
+
+
+def _assert_same_as_frozen(compiled: LinearTextClassifier, texts: list[str]) -> None:
+    """The fast path's scores are the frozen scorer's (same bytes), and ``classify`` gives
+    what that version's ``classify`` gave on them."""
+    from normalizers.extract.classify import _severity
+
+    frozen = _FrozenScorer.build(compiled.blocks, compiled.lexicon)
+    assert frozen is not None and compiled._scorer is not None
+    for text in texts:
+        norm = _plain_normalize_text(text)
+        words = norm.split()
+        want = frozen.scores(norm, words, compiled.intercept)
+        got = compiled.scores(text)
+        assert got.dtype == want.dtype and got.tobytes() == want.tobytes(), (text, got, want)
+        if not text.strip():
+            assert compiled.classify(text) == (None, None)
+            continue
+        if len(want) == 1:
+            category = compiled.classes[int(want[0] > 0)]
+        else:
+            category = compiled.classes[int(want.argmax())]
+        assert compiled.classify(text) == (category, _severity(norm, set(words), category))
+
+
+def _new_word_texts(count: int) -> list[str]:
+    """Texts of shipped words mixed with words no model has seen (phone numbers, e-mail
+    local parts, ids, misspellings), in any case and punctuation, some with amounts, phrase
+    cues, one-letter words and slang: every text brings new words, as every mail does."""
+    rng = random.Random(17)
+    known = " ".join(t for t, _ in shipped_rows()).split()
+    letters = "abcdefghijklmnopqrstuvwxyz"
+
+    def new_word() -> str:
+        kind = rng.randrange(6)
+        if kind == 0:
+            return str(rng.randint(0, 10 ** rng.randint(1, 13)))
+        if kind == 1:
+            return "".join(rng.choices(letters, k=rng.randint(1, 14)))
+        if kind == 2:
+            return f"{rng.choice(known).lower()}{rng.randint(0, 9999)}@warga.test"
+        if kind == 3:
+            word = rng.choice(known)
+            return word + word[-1] * rng.randint(1, 4)  # "tolonggg"
+        if kind == 4:
+            return "".join(rng.choices(letters + "0123456789", k=rng.randint(2, 70)))
+        return rng.choice(["a", "x", "u", "k", "7", "rp", "Rp 50.000", "300rb", "2 jt", "fee"])
+
+    extras = ["terima kasih", "di mana", "rumah sakit", "air mati", "kartu keluarga", "makasih"]
+    extras += ["jln", "gk", "bgt", "yg", "tdk", "mksh", "Café", "résumé", "0812-4455-1234"]
+    texts = []
+    for _ in range(count):
+        words = []
+        for _ in range(rng.randint(0, 60)):
+            roll = rng.random()
+            words.append(
+                rng.choice(known)
+                if roll < 0.6
+                else new_word()
+                if roll < 0.9
+                else rng.choice(extras)
+            )
+        seps = rng.choices([" ", " ", ", ", ". ", "\n", "!! ", " - "], k=len(words))
+        texts.append("".join(map("{}{}".format, words, seps)))
+    return texts
+
+
+def test_fast_scores_equal_the_frozen_scorer_bit_for_bit(fitted: ModelClassifier) -> None:
+    compiled = LinearTextClassifier.from_arrays(fitted.compiled.to_arrays())  # cold caches
+    texts = [t for t, _ in shipped_rows()] + EDGE_TEXTS + _bench_like_texts()
+    texts += _mixed_texts(300) + _new_word_texts(1000) + _fuzz_texts(300) + _amount_texts(300)
+    texts += [s[0] for s in SEVERITY] + ANALYZER_TEXTS
+    _assert_same_as_frozen(compiled, texts)
+    _assert_same_as_frozen(compiled, texts[::7])  # warm caches
+
+
+def test_caches_stay_bounded_and_exact(
+    fitted: ModelClassifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With tiny bounds the caches are renewed all the time, texts longer than the bound
+    included, and the values stay the same."""
+    from normalizers.extract import classify
+
+    monkeypatch.setattr(classify, "_WORD_CACHE", 40)
+    monkeypatch.setattr(classify, "_CUE_CACHE", 3)
+    compiled = LinearTextClassifier.from_arrays(fitted.compiled.to_arrays())
+    scorer = compiled._scorer
+    assert scorer is not None
+    frozen = _FrozenScorer.build(compiled.blocks, compiled.lexicon)
+    assert frozen is not None
+    for text in _new_word_texts(400) + _bench_like_texts() + EDGE_TEXTS:
+        norm = _plain_normalize_text(text)
+        want = frozen.scores(norm, norm.split(), compiled.intercept)
+        assert compiled.scores(text).tobytes() == want.tobytes(), text
+        assert len(scorer._words) <= max(40, len(norm.split()))
+        assert scorer._words.marked.keys() <= scorer._words.keys()
+        assert len(scorer._groups) <= 3 and len(scorer._cue_shares) <= 3
+
+
+def test_a_text_scored_meanwhile_does_not_change_another(
+    fitted: ModelClassifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What another thread could do between two steps of a text: score other texts, which
+    renews the word cache (tiny here) while the first text is half gathered. The first text
+    must still read the marks (cues, one-letter words) of the words it gathered."""
+    from normalizers.extract import classify
+
+    monkeypatch.setattr(classify, "_WORD_CACHE", 40)
+    compiled = LinearTextClassifier.from_arrays(fitted.compiled.to_arrays())
+    scorer = compiled._scorer
+    assert scorer is not None
+    frozen = _FrozenScorer.build(compiled.blocks, compiled.lexicon)
+    assert frozen is not None
+    others = cycle(_new_word_texts(500))
+    entry = scorer._entry
+    inside = False
+    made = 0
+
+    def interleaved(word: str) -> tuple[bytes, Any]:
+        nonlocal inside, made
+        made += 1
+        if not inside and made % 8 == 0:  # as another thread could, then the first goes on
+            inside = True
+            compiled.scores(next(others))
+            inside = False
+        return entry(word)
+
+    object.__setattr__(scorer, "_entry", interleaved)
+    object.__setattr__(scorer, "_words", classify._WordRows(scorer._entry))
+    renewed = 0
+    for text in _new_word_texts(120) + _bench_like_texts():
+        before = scorer._words
+        norm = _plain_normalize_text(text)
+        want = frozen.scores(norm, norm.split(), compiled.intercept)
+        assert compiled.scores(text).tobytes() == want.tobytes(), text
+        renewed += scorer._words is not before
+    assert renewed > 50
+
+
+def test_word_grams_equal_the_frozen_ones() -> None:
+    from normalizers.extract.classify import _word_grams
+
+    rng = random.Random(19)
+    words = ["a", "ab", "jalan", "x" * 61, "y" * 62, "z" * 63, "w" * 64, "v" * 200]
+    words += [
+        "".join(rng.choices("abc1 ", k=rng.randint(1, 90))).replace(" ", "") or "q"
+        for _ in range(300)
+    ]
+    for low, high in [(1, 1), (1, 3), (2, 5), (3, 3), (5, 5), (4, 6), (2, 2), (6, 8), (3, 2)]:
+        for word in words:
+            assert _word_grams(word, low, high) == _frozen_word_grams(word, low, high), (word, low)
