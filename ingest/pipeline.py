@@ -138,12 +138,21 @@ class _Normalizing:
     def _outcomes(self) -> list[list[ChunkOutcome]]:
         if self.futures is None:  # queued before the pool was up: it may be up by now
             return self._in_place_until_ready()
+        return self._collect(self.chunks, self.futures)
+
+    def _collect(
+        self,
+        chunks: list[tuple[list[tuple[RawMessage, NormalizeContext]], Archive]],
+        futures: list[Future[list[list[ChunkOutcome]]]],
+    ) -> list[list[ChunkOutcome]]:
+        """The pool's outcomes of ``chunks``; if the pool broke, the chunks done here instead
+        (archiving again is harmless: the same payloads name the same files)."""
         try:
-            return [outcome for f in self.futures for outcome in f.result()]
+            return [outcome for f in futures for outcome in f.result()]
         except BrokenProcessPool as exc:
             self.pipeline._pool_broke(exc)
         plugin = self.plugin
-        return [o for jobs, arc in self.chunks for o in normalize_chunk(plugin, jobs, arc)]
+        return [o for jobs, arc in chunks for o in normalize_chunk(plugin, jobs, arc)]
 
     def _in_place_until_ready(self) -> list[list[ChunkOutcome]]:
         """Normalize chunk by chunk in this process; once the pool is up, it gets the rest.
@@ -158,7 +167,7 @@ class _Normalizing:
             if len(rest) > 1:
                 self.futures = self.pipeline._submit_chunks(self.plugin, rest)
                 if self.futures is not None:
-                    return done + self._outcomes()
+                    return done + self._collect(rest, self.futures)
             done.extend(normalize_chunk(self.plugin, jobs, archive))
         return done
 

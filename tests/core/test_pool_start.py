@@ -6,13 +6,13 @@ import functools
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import ingest.pipeline as pipeline_module
-
 from ingest.config import load_config
 from ingest.pipeline import PARALLEL_MIN, STARTING_CHUNK, Pipeline
 from normalizers.base import RawMessage
@@ -107,3 +107,51 @@ def test_the_pool_takes_over_a_batch_as_soon_as_it_is_up(
         pool.shutdown()
         publisher.close()
         engine.dispose()
+
+
+def test_a_pool_that_breaks_after_taking_over_loses_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool comes up while this process does the first chunk, then breaks: the chunks it
+    had are done here, and only those (none lost, none twice, in order)."""
+    config = email_config(tmp_path)
+    cfg = load_config(config, env={})
+    cfg.data_dir.mkdir(parents=True)
+    engine = make_engine(cfg.store_url)
+    migrate(engine)
+    pool = BrokenAfterStart()
+    publisher = ReportPublisher(cfg.queue_url, cfg.data_dir)
+    pipeline = Pipeline(cfg, publisher, QuarantineStore(engine), cpu_pool=pool, workers=2)
+    original = pipeline_module.normalize_chunk
+
+    @functools.wraps(original)
+    def normalize_chunk(plugin: Any, jobs: Any, archive: Any = None, **options: Any) -> Any:
+        pool.release.set()  # up while the first chunk is normalized here
+        assert pipeline._pool_ready.wait(10)
+        return original(plugin, jobs, archive, **options)
+
+    monkeypatch.setattr(pipeline_module, "normalize_chunk", normalize_chunk)
+    try:
+        n = 3 * STARTING_CHUNK + 7
+        batch = [RawMessage(payload=_mail(i), content_type="message/rfc822") for i in range(n)]
+        result = pipeline.deliver(pipeline.start_prepare("kotak", batch).result())
+        assert pool.tasks.count("normalize_chunk") == 3  # handed over, then broken
+        assert pipeline.cpu_pool is None  # in-process from now on
+        assert [r.subject for r in result.published] == [f"Jalan rusak {i}" for i in range(n)]
+    finally:
+        pool.release.set()
+        pool.shutdown()
+        publisher.close()
+        engine.dispose()
+
+
+class BrokenAfterStart(SlowPool):
+    """Starts (after ``release``), then every task fails as a dead worker makes it fail."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        if fn.__name__ == "_ready":
+            return super().submit(fn, *args, **kwargs)
+        self.tasks.append(fn.__name__)
+        broken: Future[Any] = Future()
+        broken.set_exception(BrokenProcessPool("a worker died (test)"))
+        return broken
