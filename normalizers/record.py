@@ -12,6 +12,7 @@ does not match ``channel.name`` and ``external_id``).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import unicodedata
@@ -69,6 +70,21 @@ def report_id(channel_name: str, external_id: str) -> uuid.UUID:
         return _report_id(channel_name, external_id)
     # a str subclass may format itself differently from its value: never from the cache
     return uuid.uuid5(REPORT_NAMESPACE, f"{channel_name}:{external_id}")
+
+
+_NAMESPACE_BYTES = REPORT_NAMESPACE.bytes
+#: RFC 4122 variant and version 5 bits, as ``uuid.UUID(bytes=…, version=5)`` sets them
+_V5_CLEAR = ~((0xC000 << 48) | (0xF000 << 64))
+_V5_SET = (0x8000 << 48) | (5 << 76)
+
+
+def _report_id_int(channel_name: str, external_id: str) -> int:
+    """``report_id(...).int`` without building a UUID: the same SHA-1 of the namespace and
+    name and the same bits ``uuid.uuid5`` sets, for checking an id a record already carries
+    (the store does it for every report it reads; building the UUID was most of the cost)."""
+    name = f"{channel_name}:{external_id}"
+    digest = hashlib.sha1(_NAMESPACE_BYTES + bytes(name, "utf-8")).digest()  # noqa: S324
+    return (int.from_bytes(digest[:16], "big") & _V5_CLEAR) | _V5_SET
 
 
 @lru_cache(maxsize=256)
@@ -256,6 +272,8 @@ class Report(_Strict):
 
     @model_validator(mode="after")
     def _check_id(self) -> Report:
+        if self.id.int == _report_id_int(self.channel.name, self.external_id):
+            return self
         expected = report_id(self.channel.name, self.external_id)
         if self.id != expected:
             raise ValueError(
