@@ -38,7 +38,7 @@ from tenacity import (
 )
 
 from ingest.adapter import AdapterContext, Batch, ChannelUnhealthy, State
-from ingest.adapters.imap_fetch import fetch_messages
+from ingest.adapters.imap_fetch import fetch_messages, uid_set
 from ingest.registry import ChannelPlugin, ChannelSettings
 from normalizers.base import RawMessage
 from normalizers.email import message_id_of, normalize
@@ -373,7 +373,7 @@ class ImapAdapter:
         if rescan:  # each message's Message-ID first: one already seen is not downloaded again
             wanted, oversized = self._triage_rescan(client, uids, seen_set)
         else:  # only the few over the size limit need telling apart: one SEARCH finds them
-            found = client.search(["UID", _uid_set(uids), "LARGER", str(s.max_message_bytes)])
+            found = client.search(["UID", uid_set(uids), "LARGER", str(s.max_message_bytes)])
             over = set(found).intersection(uids)
             wanted = [uid for uid in uids if uid not in over]
             oversized = [uid for uid in uids if uid in over]
@@ -486,20 +486,6 @@ def _quiet_imaplib(client: Any) -> None:
     """
     if not logging.getLogger("imapclient.imaplib").isEnabledFor(logging.DEBUG):
         client._imap.debug = 0
-
-
-def _uid_set(uids: Sequence[int]) -> str:
-    """An IMAP sequence set of these UIDs, runs of consecutive ones as ``a:b``."""
-    ordered = sorted(set(uids))
-    runs: list[str] = []
-    start = prev = ordered[0]
-    for uid in ordered[1:]:
-        if uid != prev + 1:
-            runs.append(f"{start}:{prev}" if prev != start else str(start))
-            start = uid
-        prev = uid
-    runs.append(f"{start}:{prev}" if prev != start else str(start))
-    return ",".join(runs)
 
 
 def _too_large(size: int, limit: int) -> str:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import imaplib
 import re
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -38,7 +39,7 @@ def fetch_messages(client: Any, uids: list[int], items: list[str]) -> dict[int, 
     if not uids:
         return {}
     imap = client._imap  # imaplib's object, as IMAPClient.fetch itself drives it
-    typ, data = imap.uid("FETCH", _uid_list(uids), f"({' '.join(items)})")
+    typ, data = imap.uid("FETCH", uid_set(uids), f"({' '.join(items)})")
     if typ != "OK":  # what IMAPClient raises (its IMAPClientError is imaplib's error)
         raise imaplib.IMAP4.error(f"fetch failed: {data!r}")
     parsed = read_fetch(data)
@@ -49,8 +50,18 @@ def fetch_messages(client: Any, uids: list[int], items: list[str]) -> dict[int, 
     return {uid: parsed[uid] for uid in uids if uid in parsed}
 
 
-def _uid_list(uids: list[int]) -> str:
-    return ",".join(map(str, uids))
+def uid_set(uids: Sequence[int]) -> str:
+    """An IMAP sequence set of these UIDs, runs of consecutive ones as ``a:b``."""
+    ordered = sorted(set(uids))
+    runs: list[str] = []
+    start = prev = ordered[0]
+    for uid in ordered[1:]:
+        if uid != prev + 1:
+            runs.append(f"{start}:{prev}" if prev != start else str(start))
+            start = uid
+        prev = uid
+    runs.append(f"{start}:{prev}" if prev != start else str(start))
+    return ",".join(runs)
 
 
 def read_fetch(data: list[Any]) -> dict[int, dict[bytes, Any]] | None:

@@ -326,7 +326,7 @@ def test_oversized_message_in_a_rescan(dovecot: Dovecot, tmp_path: Path) -> None
 
 
 def test_uid_set() -> None:
-    from ingest.adapters.email import _uid_set
+    from ingest.adapters.imap_fetch import uid_set as _uid_set
 
     assert _uid_set([7]) == "7"
     assert _uid_set([3, 1, 2, 5, 7, 8, 9, 11]) == "1:3,5,7:9,11"
