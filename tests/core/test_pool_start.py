@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -37,16 +38,27 @@ class SlowPool(ThreadPoolExecutor):
         return super().submit(fn, *args, **kwargs)
 
 
-def test_the_first_batches_do_not_wait_for_the_pool(tmp_path: Path) -> None:
+@contextmanager
+def pipeline_with(pool: SlowPool, tmp_path: Path) -> Iterator[Pipeline]:
+    """A pipeline on the embedded defaults whose worker pool is ``pool``."""
     config = email_config(tmp_path)
     cfg = load_config(config, env={})
     cfg.data_dir.mkdir(parents=True)
     engine = make_engine(cfg.store_url)
     migrate(engine)
-    pool = SlowPool()
     publisher = ReportPublisher(cfg.queue_url, cfg.data_dir)
-    pipeline = Pipeline(cfg, publisher, QuarantineStore(engine), cpu_pool=pool, workers=2)
     try:
+        yield Pipeline(cfg, publisher, QuarantineStore(engine), cpu_pool=pool, workers=2)
+    finally:
+        pool.release.set()
+        pool.shutdown()
+        publisher.close()
+        engine.dispose()
+
+
+def test_the_first_batches_do_not_wait_for_the_pool(tmp_path: Path) -> None:
+    pool = SlowPool()
+    with pipeline_with(pool, tmp_path) as pipeline:
         n = PARALLEL_MIN + 2
         first = [RawMessage(payload=_mail(i), content_type="message/rfc822") for i in range(n)]
         queued = pipeline.start_prepare("kotak", first)  # the pool is not up: nothing queued
@@ -63,11 +75,6 @@ def test_the_first_batches_do_not_wait_for_the_pool(tmp_path: Path) -> None:
         result = pipeline.deliver(waiting.result())  # ...but up when it is needed: the pool
         assert len(result.published) == n
         assert pool.tasks == ["_ready", "_ready", "normalize_chunk", "normalize_chunk"]
-    finally:
-        pool.release.set()
-        pool.shutdown()
-        publisher.close()
-        engine.dispose()
 
 
 def test_the_pool_takes_over_a_batch_as_soon_as_it_is_up(
@@ -75,14 +82,7 @@ def test_the_pool_takes_over_a_batch_as_soon_as_it_is_up(
 ) -> None:
     """A batch queued while the workers start is cut small; once they are up they get the
     chunks this process has not started, so they do not idle while it does the whole page."""
-    config = email_config(tmp_path)
-    cfg = load_config(config, env={})
-    cfg.data_dir.mkdir(parents=True)
-    engine = make_engine(cfg.store_url)
-    migrate(engine)
     pool = SlowPool()
-    publisher = ReportPublisher(cfg.queue_url, cfg.data_dir)
-    pipeline = Pipeline(cfg, publisher, QuarantineStore(engine), cpu_pool=pool, workers=2)
     in_place: list[int] = []
 
     @functools.wraps(pipeline_module.normalize_chunk)
@@ -95,18 +95,13 @@ def test_the_pool_takes_over_a_batch_as_soon_as_it_is_up(
 
     original = pipeline_module.normalize_chunk
     monkeypatch.setattr(pipeline_module, "normalize_chunk", normalize_chunk)
-    try:
+    with pipeline_with(pool, tmp_path) as pipeline:
         n = 3 * STARTING_CHUNK + 7
         batch = [RawMessage(payload=_mail(i), content_type="message/rfc822") for i in range(n)]
         result = pipeline.deliver(pipeline.start_prepare("kotak", batch).result())
         assert in_place == [STARTING_CHUNK]
         assert pool.tasks == ["_ready", "_ready"] + ["normalize_chunk"] * 3
         assert [r.subject for r in result.published] == [f"Jalan rusak {i}" for i in range(n)]
-    finally:
-        pool.release.set()
-        pool.shutdown()
-        publisher.close()
-        engine.dispose()
 
 
 def test_a_pool_that_breaks_after_taking_over_loses_nothing(
@@ -114,14 +109,7 @@ def test_a_pool_that_breaks_after_taking_over_loses_nothing(
 ) -> None:
     """The pool comes up while this process does the first chunk, then breaks: the chunks it
     had are done here, and only those (none lost, none twice, in order)."""
-    config = email_config(tmp_path)
-    cfg = load_config(config, env={})
-    cfg.data_dir.mkdir(parents=True)
-    engine = make_engine(cfg.store_url)
-    migrate(engine)
     pool = BrokenAfterStart()
-    publisher = ReportPublisher(cfg.queue_url, cfg.data_dir)
-    pipeline = Pipeline(cfg, publisher, QuarantineStore(engine), cpu_pool=pool, workers=2)
     original = pipeline_module.normalize_chunk
 
     @functools.wraps(original)
@@ -131,18 +119,13 @@ def test_a_pool_that_breaks_after_taking_over_loses_nothing(
         return original(plugin, jobs, archive, **options)
 
     monkeypatch.setattr(pipeline_module, "normalize_chunk", normalize_chunk)
-    try:
+    with pipeline_with(pool, tmp_path) as pipeline:
         n = 3 * STARTING_CHUNK + 7
         batch = [RawMessage(payload=_mail(i), content_type="message/rfc822") for i in range(n)]
         result = pipeline.deliver(pipeline.start_prepare("kotak", batch).result())
         assert pool.tasks.count("normalize_chunk") == 3  # handed over, then broken
         assert pipeline.cpu_pool is None  # in-process from now on
         assert [r.subject for r in result.published] == [f"Jalan rusak {i}" for i in range(n)]
-    finally:
-        pool.release.set()
-        pool.shutdown()
-        publisher.close()
-        engine.dispose()
 
 
 class BrokenAfterStart(SlowPool):
