@@ -13,6 +13,7 @@ SIGKILLed ``aduan run`` leaves no orphan consuming behind it).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import threading
@@ -25,10 +26,6 @@ from ingest.config import AppConfig
 from ingest.forking import forkserver_context, normalizer_modules
 
 log = logging.getLogger("aduan.store")
-
-#: in "finish" mode the producers are done and every report was confirmed: an empty queue for
-#: this long means everything is stored
-FINISH_IDLE_SECONDS = 0.2
 
 
 class StoreProcess:
@@ -97,8 +94,14 @@ class StoreProcess:
         """Store everything queued so far, then exit; returns the child's exit code."""
         self._started()
         self._finish.set()
+        self._wake()
         self._process.join(timeout)
         return self._process.exitcode
+
+    def _wake(self) -> None:
+        """Have the child look at its events now rather than at its next poll."""
+        with contextlib.suppress(OSError):  # the child is gone already
+            self._lifeline.send(None)
 
     def stop(self, timeout: float = 30.0) -> None:
         """Stop after the current batch (it is committed and acked, or neither)."""
@@ -107,6 +110,7 @@ class StoreProcess:
             self._started()
         except RuntimeError:
             return  # never started: nothing to stop
+        self._wake()
         self._process.join(timeout)
         if self._process.is_alive():
             log.error("store process did not stop within %.0f s; terminating it", timeout)
@@ -128,6 +132,7 @@ def _main(
 
     setup_logging(cfg, verbose)  # the same format and secret redaction as the parent
     halt = threading.Event()  # set when the consumer should stop after its current batch
+    finishing = threading.Event()  # set when it should stop once the queue is empty
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
         del signum, frame
@@ -139,12 +144,14 @@ def _main(
 
     def watch() -> None:
         while not halt.is_set():
-            if stop.is_set() or finish.is_set():
+            if stop.is_set():
                 halt.set()
                 return
+            if finish.is_set():
+                finishing.set()
             try:
                 if lifeline.poll(0.1):
-                    lifeline.recv()  # nothing is ever sent: this raises EOFError
+                    lifeline.recv()  # a wake-up call to look at the events; EOFError if gone
             except (EOFError, OSError):  # aduan run died (SIGKILL, OOM): do not outlive it
                 log.warning("store process: aduan run is gone; stopping")
                 stop.set()
@@ -158,9 +165,7 @@ def _main(
             cfg.queue_url, cfg.data_dir, engine, batch_size=cfg.store_batch_size
         )
         freeze_heap()
-        consumer.run(halt)
-        if finish.is_set() and not stop.is_set():
-            consumer.drain(idle_timeout=FINISH_IDLE_SECONDS)
+        consumer.run(halt, finishing)
     finally:
         halt.set()
         engine.dispose()

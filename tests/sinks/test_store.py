@@ -230,6 +230,47 @@ def test_run_consumes_until_stopped(backend: Backend) -> None:
     assert repository.count_reports(backend.engine) == 20
 
 
+def test_finishing_returns_once_the_queue_is_empty_with_everything_stored(
+    backend: Backend,
+) -> None:
+    """``aduan run --until-idle``'s end: the producers are done, so the consumer stores what is
+    queued (more than one batch, some published while it runs) and returns by itself."""
+    publish(backend, [make_report(i) for i in range(30)])
+    consumer = StoreConsumer(backend.queue_url, backend.data_dir, backend.engine, batch_size=7)
+    stop, finish = threading.Event(), threading.Event()
+    thread = threading.Thread(target=consumer.run, args=(stop, finish), daemon=True)
+    thread.start()
+    publish(backend, [make_report(i) for i in range(30, 45)])
+    finish.set()
+    thread.join(timeout=30)
+    assert not thread.is_alive(), "a finishing consumer did not return on an empty queue"
+    assert not stop.is_set()
+    assert repository.count_reports(backend.engine) == 45
+
+
+def test_finishing_returns_only_when_the_queue_says_it_is_empty(
+    backend: Backend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A quiet moment is not enough: a broker may still hold ready messages (say, on their way
+    to this consumer). Here the queue claims to be non-empty three times first."""
+    publish(backend, [make_report(i) for i in range(10)])
+    consumer = StoreConsumer(backend.queue_url, backend.data_dir, backend.engine, batch_size=500)
+    finish = threading.Event()
+    finish.set()
+    asked: list[bool] = []
+    real_empty = sinks.store._queue_empty
+
+    def slow_to_empty(channel: Any) -> bool:
+        asked.append(real_empty(channel))
+        return len(asked) > 3 and asked[-1]
+
+    monkeypatch.setattr(sinks.store, "_queue_empty", slow_to_empty)
+    consumer.run(threading.Event(), finish)
+    assert len(asked) == 4
+    assert asked == [True] * 4  # it really was empty: everything had been stored
+    assert repository.count_reports(backend.engine) == 10
+
+
 def test_stopping_stores_the_deliveries_in_hand_and_hands_back_the_rest(
     backend: Backend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
