@@ -21,4 +21,6 @@ def build_app() -> typer.Typer:
 
 
 def main() -> None:
-    build_app()()
+    """The ``aduan`` program. Commands may end the process themselves here (``exit_now``), not
+    when the app is invoked in-process (tests, ``CliRunner``), where ``obj`` is unset."""
+    build_app()(obj={"whole_process": True})

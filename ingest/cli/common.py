@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
+import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -53,6 +55,20 @@ def setup_logging(cfg: AppConfig | None, verbose: bool = False) -> None:
     root.setLevel(logging.DEBUG if verbose else logging.INFO)
     for noisy in ("amqp", "kombu", "urllib3", "alembic", "httpx", "PIL"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def exit_now(code: int = 0) -> NoReturn:
+    """Exit once a command has closed everything itself, without the interpreter's teardown.
+
+    The exit handlers still run (logging's flush, multiprocessing's clean-up of its children
+    and semaphores); what is skipped is freeing every object one by one, which took 0.3-0.5 s
+    after ``aduan run --until-idle`` had finished its work (a tenth of a 5,000-message run).
+    Call it only where nothing is left open that relies on being garbage collected.
+    """
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:

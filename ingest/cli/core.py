@@ -22,7 +22,14 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from ingest.cli.common import DEFAULT_CONFIG, ConfigOption, fail, load_or_exit, setup_logging
+from ingest.cli.common import (
+    DEFAULT_CONFIG,
+    ConfigOption,
+    exit_now,
+    fail,
+    load_or_exit,
+    setup_logging,
+)
 from ingest.config import AppConfig, HttpSection, MetricsSection
 from ingest.registry import ChannelSettings, UnknownKind, available_kinds, get_plugin
 from normalizers.base import Normalized, RawMessage
@@ -88,6 +95,7 @@ def check_config(
 
 
 def run(
+    ctx: typer.Context,
     config: ConfigOption = DEFAULT_CONFIG,
     only: Annotated[
         Only, typer.Option(help="run only the pollers or only the store consumer")
@@ -145,6 +153,7 @@ def run(
     before = count_reports(engine) if store is not None else 0
     if store is not None:
         store.start()
+    finished = False
     try:
         with Pipeline.open(cfg, migrate=False) as pipeline:
             runtime = Runtime(cfg, pipeline, CheckpointStore(engine))
@@ -160,22 +169,26 @@ def run(
                         raise fail(f"the store process failed (exit code {code}); see above")
                     stored = count_reports(engine) - before
                 typer.echo(f"fetched {fetched} message(s); {stored} new report(s) stored", err=True)
-                return
-            runtime.start(channel)
-            try:
-                while not stop.wait(1.0):
-                    if store is not None and not store.is_alive():
-                        typer.echo(
-                            f"store process stopped unexpectedly (exit code {store.exitcode}); "
-                            "shutting down",
-                            err=True,
-                        )
-                        stop.set()
-            finally:
-                runtime.join(timeout=30)
+                finished = True
+            else:
+                runtime.start(channel)
+                try:
+                    while not stop.wait(1.0):
+                        if store is not None and not store.is_alive():
+                            typer.echo(
+                                "store process stopped unexpectedly "
+                                f"(exit code {store.exitcode}); shutting down",
+                                err=True,
+                            )
+                            stop.set()
+                finally:
+                    runtime.join(timeout=30)
     finally:
         if store is not None:
             store.stop()
+    if finished and isinstance(ctx.obj, dict) and ctx.obj.get("whole_process"):
+        engine.dispose()  # the queue, the store and the pool are closed already
+        exit_now(0)  # the interpreter's teardown took a tenth of a 5,000-message run
     unhealthy = [w.status for w in runtime.workers if not w.status.healthy]
     for status in unhealthy:
         typer.echo(f"channel {status.name}: {status.message}", err=True)
