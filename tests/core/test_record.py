@@ -73,6 +73,27 @@ def test_json_round_trip_and_utc_rfc3339() -> None:
     assert Report.from_json(report.to_json()) == report
 
 
+def test_timestamps_are_written_in_utc_as_isoformat_with_z() -> None:
+    """pydantic-core writes the record's datetimes; held to what ``isoformat`` gives in UTC with
+    "Z" for "+00:00" (what a Python serializer wrote before) over random instants, zones and
+    microseconds, the edges of the calendar included."""
+    rng = random.Random(3339)
+    lo = datetime(1, 1, 2, tzinfo=UTC).timestamp()
+    hi = datetime(9999, 12, 30, tzinfo=UTC).timestamp()
+    instants = [datetime(1, 1, 2, tzinfo=UTC), datetime(9999, 12, 30, 23, 59, 59, 999999, UTC)]
+    for _ in range(3000):
+        at = datetime.fromtimestamp(rng.uniform(lo, hi), UTC)
+        instants.append(at.replace(microsecond=rng.choice([0, rng.randrange(1_000_000)])))
+    for at in instants:
+        zone = timezone(timedelta(minutes=rng.randrange(-14 * 60, 14 * 60 + 1, 15)))
+        local = at.astimezone(zone)
+        report = Report.model_validate(draft(received_at=local, occurred_at=local, due_at=at))
+        doc = json.loads(report.to_json())
+        expected = at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        assert doc["received_at"] == doc["occurred_at"] == doc["due_at"] == expected
+        assert Report.from_json(report.to_json()) == report
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
