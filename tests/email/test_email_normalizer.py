@@ -40,6 +40,7 @@ from normalizers.email import (
     decode_header_value,
     normalize,
     strip_quotes_and_signature,
+    unflow,
 )
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -471,6 +472,50 @@ def test_attribution_check_matches_its_plain_regex_form() -> None:
         lines = ["".join(rng.choice(words) for _ in range(rng.randint(0, 6))) for _ in range(3)]
         for i in range(len(lines)):
             assert _is_attribution(lines, i) == reference(lines, i), lines
+
+
+@pytest.mark.parametrize(
+    ("flowed", "delsp", "expected"),
+    [
+        # soft breaks (a trailing space) are joined; a line without one ends the paragraph
+        ("Jalan di Desa \nSakatiga rusak.\nTitik.", False, "Jalan di Desa Sakatiga rusak.\nTitik."),
+        ("a \r\nb \r\nc\r\n", False, "a b c\n"),
+        # delsp=yes: the marking space goes too, so a word cut in two is whole again
+        ("Kecama \ntan Indralaya", True, "Kecamatan Indralaya"),
+        ("dua  \nspasi", True, "dua spasi"),
+        # space-stuffing undone: a line that began with a space, "From " or ">"
+        (" From the village\n  indented", False, "From the village\n indented"),
+        # quoted lines join within one depth and keep their marks
+        ("> Terima \n> kasih.\n>> lama \n>> sekali", False, "> Terima kasih.\n>> lama sekali"),
+        # a flowed line followed by another depth is not joined (RFC 3676 4.5)
+        ("> kutipan \nbalasan", False, "> kutipan \nbalasan"),
+        # the signature separator is never flowed
+        ("Salam\n-- \nRina", False, "Salam\n-- \nRina"),
+        ("", False, ""),
+    ],
+)
+def test_unflow(flowed: str, delsp: bool, expected: str) -> None:
+    assert unflow(flowed, delsp=delsp) == expected
+
+
+def test_only_flowed_plain_text_is_unflowed() -> None:
+    body = "Lampu jalan di Desa \r\nTanjung Raja padam.\r\n"
+
+    def text_of(content_type: str) -> str:
+        data = (
+            "From: a@b.id\r\nDate: Wed, 25 Nov 2026 19:41:07 +0700\r\nMessage-ID: <f@b.id>\r\n"
+            f"Content-Type: {content_type}\r\n\r\n{body}"
+        ).encode()
+        raw = RawMessage(data, "message/rfc822", received_at=INTERNALDATE)
+        (outcome,) = normalize(raw, context(raw))
+        assert not isinstance(outcome, Rejection)
+        return outcome.report.text
+
+    joined = "Lampu jalan di Desa Tanjung Raja padam."
+    assert text_of("text/plain; charset=utf-8; format=flowed") == joined
+    assert text_of('text/plain; format="Flowed"; delsp=no') == joined
+    assert text_of("text/plain; charset=utf-8") == "Lampu jalan di Desa\nTanjung Raja padam."
+    assert text_of("text/plain; format=fixed") == "Lampu jalan di Desa\nTanjung Raja padam."
 
 
 def _regen() -> None:  # pragma: no cover - maintenance helper
