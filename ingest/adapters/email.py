@@ -12,6 +12,9 @@ is handed over with only its header and ``transport_error`` set, so the runtime 
 and the checkpoint moves past it. When the mailbox has nothing new, ``fetch`` waits in IMAP IDLE
 (in one-second slices, so a shutdown is honoured promptly) for up to ``idle_timeout`` and returns
 as soon as mail arrives. Network errors and timeouts reconnect with exponential backoff.
+
+Login: a password, a fixed XOAUTH2 access token, or an ``oauth2`` section whose tokens are
+renewed from the provider's token endpoint as they expire (``ingest.adapters.oauth2``).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from tenacity import (
 
 from ingest.adapter import AdapterContext, Batch, ChannelUnhealthy, State
 from ingest.adapters.imap_fetch import fetch_messages, uid_set
+from ingest.adapters.oauth2 import OAuth2Settings, TokenSource
 from ingest.registry import ChannelPlugin, ChannelSettings
 from normalizers.base import RawMessage
 from normalizers.email import message_id_of, normalize
@@ -64,7 +68,12 @@ class EmailSettings(ChannelSettings):
     )
     username: str
     password: SecretStr | None = None
-    oauth2_token: SecretStr | None = Field(default=None, description="XOAUTH2 access token")
+    oauth2_token: SecretStr | None = Field(
+        default=None, description="a fixed XOAUTH2 access token (they expire: prefer `oauth2`)"
+    )
+    oauth2: OAuth2Settings | None = Field(
+        default=None, description="XOAUTH2 with tokens renewed from the provider's token endpoint"
+    )
     folder: str = "INBOX"
     batch_size: Annotated[int, Field(gt=0, le=5000)] = 200
     max_message_bytes: Annotated[int, Field(gt=0)] = 25 * _MIB
@@ -84,8 +93,12 @@ class EmailSettings(ChannelSettings):
 
     @model_validator(mode="after")
     def _check(self) -> EmailSettings:
-        if self.password is None and self.oauth2_token is None:
-            raise ValueError(f"channel {self.name!r}: set `password` or `oauth2_token`")
+        given = [self.password, self.oauth2_token, self.oauth2]
+        if sum(x is not None for x in given) != 1:
+            raise ValueError(
+                f"channel {self.name!r}: set one of `password`, `oauth2_token` or an `oauth2`"
+                " section"
+            )
         if self.mark == "move" and not self.move_to:
             raise ValueError(f"channel {self.name!r}: `mark: move` needs `move_to: FOLDER`")
         return self
@@ -128,6 +141,11 @@ class ImapAdapter:
         self._client: Any = None
         self._uidvalidity: int | None = None
         self._capabilities: set[str] = set()
+        self._tokens = (
+            TokenSource(settings.oauth2, channel=settings.name, timeout=settings.timeout)
+            if settings.oauth2 is not None
+            else None
+        )
 
     # ------------------------------------------------------------------ connection
 
@@ -163,7 +181,9 @@ class ImapAdapter:
                     client.starttls(self._ssl_context())
                 except ssl.SSLCertVerificationError as exc:
                     raise self._untrusted(exc) from exc
-            if s.oauth2_token is not None:
+            if self._tokens is not None:
+                self._oauth2_login(client)
+            elif s.oauth2_token is not None:
                 client.oauth2_login(s.username, s.oauth2_token.get_secret_value())
             else:
                 assert s.password is not None
@@ -172,9 +192,15 @@ class ImapAdapter:
             _safe_logout(client)
             if "UNAVAILABLE" in str(exc):  # RFC 5530: the server's auth backend is down for now
                 raise ConnectionError(f"IMAP login temporarily unavailable: {exc}") from exc
+            hint = (
+                "it refused a freshly issued OAuth2 token too: check the token's scope (IMAP"
+                " access) and the mailbox's permissions for this user or app"
+                if self._tokens is not None
+                else "check the password or renew the OAuth2 token"
+            )
             raise ChannelUnhealthy(
                 f"email channel {s.name!r}: the IMAP server {s.host} refused the login of"
-                f" {s.username!r} ({exc}); check the password or renew the OAuth2 token"
+                f" {s.username!r} ({exc}); {hint}"
             ) from exc
         except BaseException:
             _safe_logout(client)
@@ -193,6 +219,18 @@ class ImapAdapter:
             ) from exc
         self._uidvalidity = int(info[b"UIDVALIDITY"])
         return client
+
+    def _oauth2_login(self, client: Any) -> None:
+        """Log in with the current access token; if the server refuses it (revoked, or expired
+        before the time the provider announced), once more with a new one."""
+        from imapclient.exceptions import LoginError
+
+        assert self._tokens is not None
+        try:
+            client.oauth2_login(self.settings.username, self._tokens.token())
+        except LoginError:
+            self._tokens.invalidate()
+            client.oauth2_login(self.settings.username, self._tokens.token())
 
     def _untrusted(self, exc: Exception) -> ChannelUnhealthy:
         s = self.settings

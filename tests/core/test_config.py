@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from ingest.adapters.email import EmailSettings
 from ingest.config import ConfigError, load_config
 
 OFFICE = """\
@@ -174,6 +175,9 @@ def test_shipped_example_configs_are_valid() -> None:
             "AMQP_PASSWORD",
             "PG_PASSWORD",
             "IMAP_PASSWORD",
+            "M365_TENANT_ID",
+            "M365_CLIENT_ID",
+            "M365_CLIENT_SECRET",
             "X_BEARER_TOKEN",
             "FB_PAGE_TOKEN",
             "FB_APP_SECRET",
@@ -182,6 +186,9 @@ def test_shipped_example_configs_are_valid() -> None:
         )
     }
     production = load_config(root / "deploy" / "channels.production.yaml", env=env)
+    m365 = production.channel("surel-m365")
+    assert isinstance(m365, EmailSettings) and m365.oauth2 is not None
+    assert m365.oauth2.refresh_token is None  # the client-credentials grant
     assert {c.kind for c in production.channels} == {
         "email",
         "twitter",
