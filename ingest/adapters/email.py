@@ -142,7 +142,12 @@ class ImapAdapter:
         self._uidvalidity: int | None = None
         self._capabilities: set[str] = set()
         self._tokens = (
-            TokenSource(settings.oauth2, channel=settings.name, timeout=settings.timeout)
+            TokenSource(
+                settings.oauth2,
+                channel=settings.name,
+                timeout=settings.timeout,
+                keep=ctx.data_dir / "oauth2" / f"{settings.name}.json",  # a safe file name
+            )
             if settings.oauth2 is not None
             else None
         )

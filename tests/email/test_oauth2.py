@@ -51,7 +51,9 @@ class Clock:
         return self.now
 
 
-def source(endpoint: FakeEndpoint, clock: Clock | None = None, **settings: Any) -> TokenSource:
+def source(
+    endpoint: FakeEndpoint, clock: Clock | None = None, keep: Path | None = None, **settings: Any
+) -> TokenSource:
     fields: dict[str, Any] = {
         "token_url": TOKEN_URL,
         "client_id": "aduan-app",
@@ -64,6 +66,7 @@ def source(endpoint: FakeEndpoint, clock: Clock | None = None, **settings: Any) 
         channel="inbox",
         clock=clock or Clock(),
         transport=httpx.MockTransport(endpoint.handler),
+        keep=keep,
     )
 
 
@@ -91,6 +94,49 @@ def test_refresh_grant_and_reuse_until_near_expiry() -> None:
     }
     # a refresh token the provider rotated is the one used from then on
     assert [f["refresh_token"] for f in endpoint.forms] == ["refresh-1", "refresh-1", "refresh-2"]
+
+
+def test_a_rotated_refresh_token_is_kept_across_restarts(tmp_path: Path) -> None:
+    """Microsoft rotates refresh tokens; the configured one may have expired by the time the
+    service restarts, months later: the newest one is kept in the data dir and used then."""
+    keep = tmp_path / "oauth2" / "inbox.json"
+    endpoint = FakeEndpoint(
+        (200, {"access_token": "tok-1", "refresh_token": "refresh-2"}),
+        (200, {"access_token": "tok-2", "refresh_token": "refresh-3"}),
+    )
+    assert source(endpoint, keep=keep).token() == "tok-1"
+    assert keep.stat().st_mode & 0o777 == 0o600
+    assert (keep.parent.stat().st_mode & 0o777) == 0o700
+    assert "refresh-1" not in keep.read_text()  # the configured token is named by its hash only
+    restarted = source(endpoint, keep=keep)
+    assert restarted.token() == "tok-2"
+    assert [f["refresh_token"] for f in endpoint.forms] == ["refresh-1", "refresh-2"]
+    assert json.loads(keep.read_text())["refresh_token"] == "refresh-3"
+    assert not list(keep.parent.glob(".*.tmp"))
+
+
+def test_a_kept_refresh_token_gives_way_to_a_new_configured_one_or_a_refusal(
+    tmp_path: Path,
+) -> None:
+    keep = tmp_path / "oauth2" / "inbox.json"
+    first = FakeEndpoint((200, {"access_token": "tok-1", "refresh_token": "refresh-2"}))
+    source(first, keep=keep).token()
+    # the operator authorized the mailbox again and put the new token in channels.yaml
+    reconfigured = FakeEndpoint((200, {"access_token": "tok-9"}))
+    assert source(reconfigured, keep=keep, refresh_token="refresh-new").token() == "tok-9"
+    assert reconfigured.forms[0]["refresh_token"] == "refresh-new"
+    # a kept token the provider refuses (revoked): the configured one is tried before giving up
+    revoked = FakeEndpoint(
+        (400, {"error": "invalid_grant"}), (200, {"access_token": "tok-c", "refresh_token": "r-4"})
+    )
+    assert source(revoked, keep=keep).token() == "tok-c"
+    assert [f["refresh_token"] for f in revoked.forms] == ["refresh-2", "refresh-1"]
+    assert json.loads(keep.read_text())["refresh_token"] == "r-4"
+    # an unreadable file is ignored
+    keep.write_text("{not json")
+    plain = FakeEndpoint((200, {"access_token": "tok-p"}))
+    assert source(plain, keep=keep).token() == "tok-p"
+    assert plain.forms[0]["refresh_token"] == "refresh-1"
 
 
 def test_client_credentials_grant_without_a_refresh_token() -> None:
